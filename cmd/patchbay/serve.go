@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/patchbay/patchbay"
+	"github.com/patchbay/patchbay/internal/httpapi"
+	"github.com/patchbay/patchbay/internal/postgres"
+	"github.com/patchbay/patchbay/internal/secret"
+	"github.com/patchbay/patchbay/internal/sqlite"
+	"github.com/patchbay/patchbay/internal/sqlstore"
+)
+
+// Main is a running Patchbay: configuration, key ring, store and HTTP
+// server, wired together. Open starts it; Close stops it.
+type Main struct {
+	Globals *Globals
+	Logger  *slog.Logger
+	Ring    *secret.Ring
+	Store   *sqlstore.Store
+	HTTP    *http.Server
+
+	listener net.Listener
+}
+
+// newLogger returns the process logger, writing to stderr.
+func newLogger(g *Globals) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(g.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if g.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(g.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(g.stderr, opts))
+}
+
+// openStore opens the store the configuration names and migrates it.
+func openStore(ctx context.Context, g *Globals, logger *slog.Logger) (*sqlstore.Store, error) {
+	var (
+		store *sqlstore.Store
+		err   error
+	)
+	switch u := g.Database; {
+	case u == "":
+		store, err = sqlite.Open(filepath.Join(g.DataDir, "patchbay.db"), nil)
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		store, err = postgres.Open(ctx, u, nil)
+	case strings.HasPrefix(u, "sqlite://"), strings.HasPrefix(u, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(u, "sqlite://"), "sqlite:")
+		store, err = sqlite.Open(path, nil)
+	default:
+		return nil, errors.New("unsupported database URL: use postgres://… or sqlite:<path>, or leave it empty for SQLite in the data directory")
+	}
+	if err != nil {
+		return nil, err
+	}
+	applied, err := store.Migrate(ctx)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	if len(applied) > 0 {
+		logger.Info("migrated database", "engine", store.Dialect(), "applied", applied)
+	}
+	return store, nil
+}
+
+// loadRing returns the encryption key ring: from configuration, or from a
+// key file in the data directory, generated on first use.
+func loadRing(g *Globals, logger *slog.Logger) (*secret.Ring, error) {
+	if g.Keys != "" {
+		return secret.ParseRing(g.Keys)
+	}
+	path := filepath.Join(g.DataDir, "encryption.key")
+	spec, created, err := secret.LoadOrCreateFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("encryption key file: %w", err)
+	}
+	if created {
+		logger.Warn("generated an encryption key file; production should supply its own key ring with PATCHBAY_ENCRYPTION_KEYS",
+			"path", path)
+	} else {
+		logger.Warn("using the encryption key file in the data directory; production should supply its own key ring with PATCHBAY_ENCRYPTION_KEYS",
+			"path", path)
+	}
+	return secret.ParseRing(spec)
+}
+
+// publicURL is where users reach this server.
+func (g *Globals) publicURL(addr string) string {
+	if g.PublicURL != "" {
+		return strings.TrimRight(g.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// Open loads the configuration, opens and migrates the store, sets up an
+// empty database, and starts listening.
+func (m *Main) Open(ctx context.Context, setup setupFlags) error {
+	g := m.Globals
+	m.Logger = newLogger(g)
+	var err error
+	if m.Ring, err = loadRing(g, m.Logger); err != nil {
+		return err
+	}
+	if m.Store, err = openStore(ctx, g, m.Logger); err != nil {
+		return err
+	}
+	if m.listener, err = net.Listen("tcp", g.Addr); err != nil {
+		return err
+	}
+	public := g.publicURL(m.listener.Addr().String())
+
+	if n, err := m.Store.CountOrgs(ctx); err != nil {
+		return err
+	} else if n == 0 {
+		res, err := patchbay.Bootstrap(ctx, m.Store, setup.OrgName, setup.AdminEmail)
+		if patchbay.ErrorCode(err) == patchbay.ECONFLICT {
+			m.Logger.Info("another replica set up the database first")
+		} else if err != nil {
+			return err
+		} else {
+			printCredentials(g.stdout, res, public)
+		}
+	}
+
+	api := httpapi.NewServer(httpapi.Config{Store: m.Store, Logger: m.Logger, Version: version})
+	m.HTTP = &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := m.HTTP.Serve(m.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("http server stopped", "error", err)
+		}
+	}()
+	m.Logger.Info("listening", "addr", m.listener.Addr().String(), "engine", m.Store.Dialect(), "version", version)
+	fmt.Fprintf(g.stdout, "Patchbay is listening on http://%s\nAdmin UI: %s/\n", m.listener.Addr(), public)
+	return nil
+}
+
+// Close stops serving, letting requests in flight finish, and closes the
+// store.
+func (m *Main) Close() error {
+	var err error
+	if m.HTTP != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err = m.HTTP.Shutdown(ctx)
+	} else if m.listener != nil {
+		err = m.listener.Close()
+	}
+	if m.Store != nil {
+		err = errors.Join(err, m.Store.Close())
+	}
+	return err
+}
+
+// setupFlags name the first org and its Administrator on an empty database.
+type setupFlags struct {
+	OrgName    string `name:"org-name" env:"PATCHBAY_ORG_NAME" default:"Default" help:"Name of the first org."`
+	AdminEmail string `name:"admin-email" env:"PATCHBAY_ADMIN_EMAIL" default:"admin@example.com" help:"E-mail address of the first Administrator."`
+}
+
+type serveCmd struct {
+	setupFlags
+}
+
+func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
+	m := &Main{Globals: g}
+	if err := m.Open(ctx, c.setupFlags); err != nil {
+		m.Close()
+		return err
+	}
+	<-ctx.Done()
+	m.Logger.Info("shutting down")
+	return m.Close()
+}

@@ -1,0 +1,46 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/patchbay/patchbay"
+	"github.com/patchbay/patchbay/client"
+)
+
+func (s *Server) getMe(ctx context.Context, _ *struct{}) (*body[client.Me], error) {
+	p := patchbay.PrincipalFrom(ctx)
+	org, err := s.store.FindOrg(ctx, p.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	return respond(client.Me{
+		OrgID: org.ID, OrgName: org.Name, ActorType: p.ActorType, ActorID: p.ActorID, ActorName: p.ActorName,
+		RoleID: p.RoleID, Capabilities: capStrings(p.Capabilities.List()),
+	}), nil
+}
+
+// mayGrant returns EFORBIDDEN unless the caller holds every capability of
+// role roleID (narrowed by scopes): nobody hands out more than they hold.
+func (s *Server) mayGrant(ctx context.Context, roleID string, scopes []patchbay.Capability) error {
+	p := patchbay.PrincipalFrom(ctx)
+	caps, err := s.roleCapabilities(ctx, p.OrgID, roleID)
+	if err != nil {
+		return err
+	}
+	if patchbay.BuiltinRole(roleID) == nil {
+		if _, err := s.store.FindRole(ctx, p.OrgID, roleID); patchbay.ErrorCode(err) == patchbay.ENOTFOUND {
+			return patchbay.Errorf(patchbay.EINVALID, "Role %q does not exist.", roleID)
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(scopes) > 0 {
+		caps = caps.Intersect(scopes)
+	}
+	for _, c := range caps.List() {
+		if !p.Can(c) {
+			return patchbay.Errorf(patchbay.EFORBIDDEN, "You cannot grant the %q capability, which you do not hold.", c)
+		}
+	}
+	return nil
+}

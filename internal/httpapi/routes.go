@@ -1,0 +1,113 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/patchbay/patchbay"
+)
+
+// Route is one /v1 operation: its method and path, the capabilities a
+// caller must hold, and its handler. The route table below is the only
+// place routes are declared; the OpenAPI document and the role × route ×
+// org matrix test both walk it.
+type Route struct {
+	Method  string
+	Path    string
+	ID      string // OpenAPI operationId
+	Summary string
+	Tag     string
+	// Needs lists the capabilities the caller must hold; empty means any
+	// authenticated caller.
+	Needs []patchbay.Capability
+	// Status is the success status; 200 when zero.
+	Status int
+	// BodyLimit bounds the request body in bytes; 64 KiB when zero.
+	BodyLimit int64
+
+	register func(huma.API, huma.Operation)
+}
+
+// needsKey is the huma operation metadata key holding a Route's Needs.
+const needsKey = "patchbay.needs"
+
+func (rt Route) operation() huma.Operation {
+	limit := rt.BodyLimit
+	if limit == 0 {
+		limit = 64 << 10
+	}
+	return huma.Operation{
+		OperationID:   rt.ID,
+		Method:        rt.Method,
+		Path:          rt.Path,
+		Summary:       rt.Summary,
+		Tags:          []string{rt.Tag},
+		DefaultStatus: rt.Status,
+		MaxBodyBytes:  limit,
+		Metadata:      map[string]any{needsKey: rt.Needs},
+		Errors:        []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests},
+	}
+}
+
+// handle adapts a handler to huma: errors from services become JSON error
+// responses (internal ones logged, never shown).
+func handle[I, O any](h func(context.Context, *I) (*O, error)) func(huma.API, huma.Operation) {
+	return func(api huma.API, op huma.Operation) {
+		huma.Register(api, op, func(ctx context.Context, in *I) (*O, error) {
+			out, err := h(ctx, in)
+			if err != nil {
+				return nil, toAPIError(ctx, err)
+			}
+			return out, nil
+		})
+	}
+}
+
+func needs(caps ...patchbay.Capability) []patchbay.Capability { return caps }
+
+// routeTable declares every /v1 route.
+func (s *Server) routeTable() []Route {
+	const (
+		get, post, patch, put, del = http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete
+	)
+	return []Route{
+		{Method: get, Path: "/v1/me", ID: "get-me", Summary: "Describe the caller", Tag: "Platform",
+			register: handle(s.getMe)},
+
+		{Method: get, Path: "/v1/api-keys", ID: "list-api-keys", Summary: "List API keys", Tag: "API keys",
+			Needs: needs(patchbay.CapAPIKeysManage), register: handle(s.listAPIKeys)},
+		{Method: post, Path: "/v1/api-keys", ID: "create-api-key", Summary: "Create an API key (the secret is shown once)", Tag: "API keys",
+			Needs: needs(patchbay.CapAPIKeysManage), Status: http.StatusCreated, register: handle(s.createAPIKey)},
+		{Method: get, Path: "/v1/api-keys/{id}", ID: "get-api-key", Summary: "Get an API key", Tag: "API keys",
+			Needs: needs(patchbay.CapAPIKeysManage), register: handle(s.getAPIKey)},
+		{Method: del, Path: "/v1/api-keys/{id}", ID: "revoke-api-key", Summary: "Revoke an API key, at once", Tag: "API keys",
+			Needs: needs(patchbay.CapAPIKeysManage, patchbay.CapDelete), register: handle(s.revokeAPIKey)},
+
+		{Method: get, Path: "/v1/users", ID: "list-users", Summary: "List users", Tag: "Users",
+			Needs: needs(patchbay.CapUsersManage), register: handle(s.listUsers)},
+		{Method: post, Path: "/v1/users", ID: "create-user", Summary: "Create a user", Tag: "Users",
+			Needs: needs(patchbay.CapUsersManage), Status: http.StatusCreated, register: handle(s.createUser)},
+		{Method: get, Path: "/v1/users/{id}", ID: "get-user", Summary: "Get a user", Tag: "Users",
+			Needs: needs(patchbay.CapUsersManage), register: handle(s.getUser)},
+		{Method: patch, Path: "/v1/users/{id}", ID: "update-user", Summary: "Change a user's name or role", Tag: "Users",
+			Needs: needs(patchbay.CapUsersManage), register: handle(s.updateUser)},
+		{Method: del, Path: "/v1/users/{id}", ID: "delete-user", Summary: "Delete a user", Tag: "Users",
+			Needs: needs(patchbay.CapUsersManage, patchbay.CapDelete), Status: http.StatusNoContent, register: handle(s.deleteUser)},
+
+		{Method: get, Path: "/v1/roles", ID: "list-roles", Summary: "List roles, built-in and custom", Tag: "Roles",
+			register: handle(s.listRoles)},
+		{Method: post, Path: "/v1/roles", ID: "create-role", Summary: "Create a custom role", Tag: "Roles",
+			Needs: needs(patchbay.CapRolesManage), Status: http.StatusCreated, register: handle(s.createRole)},
+		{Method: get, Path: "/v1/roles/{id}", ID: "get-role", Summary: "Get a role", Tag: "Roles",
+			register: handle(s.getRole)},
+		{Method: put, Path: "/v1/roles/{id}", ID: "update-role", Summary: "Replace a custom role", Tag: "Roles",
+			Needs: needs(patchbay.CapRolesManage), register: handle(s.updateRole)},
+		{Method: del, Path: "/v1/roles/{id}", ID: "delete-role", Summary: "Delete a custom role no one holds", Tag: "Roles",
+			Needs: needs(patchbay.CapRolesManage, patchbay.CapDelete), Status: http.StatusNoContent, register: handle(s.deleteRole)},
+
+		{Method: get, Path: "/v1/activity", ID: "list-activity", Summary: "List the activity (audit) log", Tag: "Activity",
+			Needs: needs(patchbay.CapActivityRead), register: handle(s.listActivity)},
+	}
+}

@@ -1,0 +1,64 @@
+// Package postgres opens Patchbay's production store: PostgreSQL through
+// pgx. Several Patchbay replicas may share one database.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/patchbay/patchbay/internal/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Open connects to the database at url (postgres://…) and returns a store
+// over a pgx pool. It does not migrate; call Migrate, which holds a session
+// advisory lock so that replicas starting together migrate once.
+func Open(ctx context.Context, url string, now func() time.Time) (*sqlstore.Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// The parse error can echo the URL, password included: keep it out.
+		return nil, errors.New("invalid PostgreSQL URL")
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, err
+	}
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return sqlstore.New(sqlstore.Config{
+		Dialect: sqlstore.Dialect{
+			Name:              "postgres",
+			Goose:             goose.DialectPostgres,
+			IsUniqueViolation: isUniqueViolation,
+			MigrateOptions:    []goose.ProviderOption{goose.WithSessionLocker(locker)},
+		},
+		Write:      db,
+		Migrations: sub,
+		Now:        now,
+		OnClose:    pool.Close,
+	}), nil
+}
+
+func isUniqueViolation(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && e.Code == "23505"
+}

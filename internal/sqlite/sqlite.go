@@ -1,0 +1,91 @@
+// Package sqlite opens Patchbay's embedded store: a SQLite file through the
+// pure-Go modernc.org/sqlite driver, so builds need no cgo.
+package sqlite
+
+import (
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/patchbay/patchbay/internal/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Open opens (creating if needed) the SQLite database at path and returns a
+// store over it. It does not migrate; call Migrate.
+//
+// Settings, and why:
+//   - WAL, so readers never wait for the writer;
+//   - one write connection with BEGIN IMMEDIATE (_txlock=immediate): SQLite
+//     has one writer, so writers queue in the pool instead of failing with
+//     SQLITE_BUSY halfway through a transaction;
+//   - a read pool of its own with query_only set;
+//   - synchronous=FULL: an accepted write is on disk before it is answered;
+//   - a busy timeout for the rare wait on checkpoints or other processes.
+func Open(path string, now func() time.Time) (*sqlstore.Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create database directory: %w", err)
+		}
+	}
+	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(FULL)&_time_format=sqlite"
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	// Create the file and switch it to WAL before readers open it.
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(max(4, 2*runtime.NumCPU()))
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return sqlstore.New(sqlstore.Config{
+		Dialect: sqlstore.Dialect{
+			Name:              "sqlite",
+			Goose:             goose.DialectSQLite3,
+			IsUniqueViolation: isUniqueViolation,
+		},
+		Write:      w,
+		Read:       r,
+		Migrations: sub,
+		Now:        now,
+	}), nil
+}
+
+func isUniqueViolation(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}

@@ -1,0 +1,266 @@
+// Package sqlstore implements patchbay.Store once, over database/sql, for
+// both engines. The SQL is written in the subset SQLite and PostgreSQL share
+// ($n placeholders, RETURNING, row-value comparisons, ON CONFLICT); what
+// differs — the driver, the migrations, how a unique violation is spelled —
+// comes from internal/sqlite and internal/postgres through Config.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/patchbay/patchbay"
+)
+
+// Dialect is what the shared SQL needs to know about an engine.
+type Dialect struct {
+	// Name is "sqlite" or "postgres".
+	Name string
+	// Goose is the migration dialect.
+	Goose goose.Dialect
+	// IsUniqueViolation reports whether err is a unique-constraint failure.
+	IsUniqueViolation func(error) bool
+	// MigrateOptions are extra options for the migration provider, such as
+	// a lock that keeps replicas from migrating at once.
+	MigrateOptions []goose.ProviderOption
+}
+
+// Config configures a Store.
+type Config struct {
+	Dialect Dialect
+	// Write handles every write. On SQLite it has exactly one connection:
+	// SQLite allows one writer, and queueing writers in the pool is cheaper
+	// than having them retry on SQLITE_BUSY.
+	Write *sql.DB
+	// Read handles reads outside transactions; it may be the same as Write.
+	Read *sql.DB
+	// Migrations holds the engine's numbered goose migrations at its root.
+	Migrations fs.FS
+	// Now is the clock; patchbay.Now when nil.
+	Now func() time.Time
+	// OnClose, when set, runs after the handles close (to close a pool
+	// underneath them).
+	OnClose func()
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Store implements patchbay.Store.
+type Store struct {
+	cfg Config
+	now func() time.Time
+	r   querier // reads
+	w   querier // writes
+	tx  *sql.Tx // set inside WithTx
+}
+
+var _ patchbay.Store = (*Store)(nil)
+
+// New returns a Store over the databases in cfg. It does not migrate.
+func New(cfg Config) *Store {
+	if cfg.Read == nil {
+		cfg.Read = cfg.Write
+	}
+	now := cfg.Now
+	if now == nil {
+		now = patchbay.Now
+	}
+	return &Store{cfg: cfg, now: func() time.Time { return now().UTC().Truncate(time.Microsecond) },
+		r: cfg.Read, w: cfg.Write}
+}
+
+// Dialect returns the engine's name, "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.cfg.Dialect.Name }
+
+// DB returns the write handle, for engine-specific work such as tests that
+// inspect rows directly.
+func (s *Store) DB() *sql.DB { return s.cfg.Write }
+
+// Migrate applies every pending migration and returns the versions applied.
+func (s *Store) Migrate(ctx context.Context) ([]int64, error) {
+	p, err := goose.NewProvider(s.cfg.Dialect.Goose, s.cfg.Write, s.cfg.Migrations, s.cfg.Dialect.MigrateOptions...)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	versions := make([]int64, 0, len(results))
+	for _, r := range results {
+		versions = append(versions, r.Source.Version)
+	}
+	return versions, nil
+}
+
+// WithTx implements patchbay.Store.
+func (s *Store) WithTx(ctx context.Context, fn func(patchbay.Store) error) error {
+	if s.tx != nil {
+		return fn(s)
+	}
+	tx, err := s.cfg.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	txs := *s
+	txs.r, txs.w, txs.tx = tx, tx, tx
+	if err := fn(&txs); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Ping implements patchbay.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.cfg.Write.PingContext(ctx); err != nil {
+		return &patchbay.Error{Code: patchbay.EUNAVAILABLE, Message: "Database unavailable.", Err: err}
+	}
+	var one int
+	if err := s.cfg.Read.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return &patchbay.Error{Code: patchbay.EUNAVAILABLE, Message: "Database unavailable.", Err: err}
+	}
+	return nil
+}
+
+// Close implements patchbay.Store.
+func (s *Store) Close() error {
+	err := s.cfg.Write.Close()
+	if s.cfg.Read != s.cfg.Write {
+		err = errors.Join(err, s.cfg.Read.Close())
+	}
+	if s.cfg.OnClose != nil {
+		s.cfg.OnClose()
+	}
+	return err
+}
+
+// notFound turns sql.ErrNoRows into ENOTFOUND with the given message.
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return patchbay.Errorf(patchbay.ENOTFOUND, format, args...)
+	}
+	return err
+}
+
+// conflict turns a unique violation into ECONFLICT with the given message.
+func (s *Store) conflict(err error, format string, args ...any) error {
+	if err != nil && s.cfg.Dialect.IsUniqueViolation(err) {
+		return &patchbay.Error{Code: patchbay.ECONFLICT, Message: fmt.Sprintf(format, args...), Err: err}
+	}
+	return err
+}
+
+// mustAffect returns ENOTFOUND when an update or delete touched no row.
+func mustAffect(res sql.Result, err error, format string, args ...any) error {
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return patchbay.Errorf(patchbay.ENOTFOUND, format, args...)
+	}
+	return nil
+}
+
+// query builds a statement with numbered arguments: q.arg(v) appends v and
+// returns its placeholder.
+type query struct {
+	sql   strings.Builder
+	where []string
+	args  []any
+}
+
+func (q *query) arg(v any) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args))
+}
+
+// and adds a condition to the WHERE clause.
+func (q *query) and(cond string) { q.where = append(q.where, cond) }
+
+// page adds the cursor condition for a list ordered by (timeCol, id)
+// descending and returns the ORDER BY and LIMIT clause. It asks for one row
+// more than the page holds, so nextCursor can tell whether a page follows.
+func (q *query) page(p patchbay.Page, timeCol string) (string, error) {
+	c, err := p.DecodeCursor()
+	if err != nil {
+		return "", err
+	}
+	if c != nil {
+		q.and(fmt.Sprintf("(%s, id) < (%s, %s)", timeCol, q.arg(c.At), q.arg(c.ID)))
+	}
+	return fmt.Sprintf(" ORDER BY %s DESC, id DESC LIMIT %d", timeCol, p.Size()+1), nil
+}
+
+// String returns the statement with its WHERE clause and tail.
+func (q *query) String(tail string) string {
+	s := q.sql.String()
+	if len(q.where) > 0 {
+		s += " WHERE " + strings.Join(q.where, " AND ")
+	}
+	return s + tail
+}
+
+// nextCursor trims the extra row page asked for and returns the cursor of
+// the following page, or "" when this is the last.
+func nextCursor[T any](rows []T, p patchbay.Page, key func(T) (time.Time, string)) ([]T, string) {
+	if len(rows) <= p.Size() {
+		return rows, ""
+	}
+	rows = rows[:p.Size()]
+	at, id := key(rows[len(rows)-1])
+	return rows, patchbay.EncodeCursor(at, id)
+}
+
+// collect scans every row with scan.
+func collect[T any](rows *sql.Rows, err error, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// utc normalises a time for storage: SQLite compares times as text, which is
+// only ordered when every stored time is in UTC.
+func utc(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// timePtr converts a scanned nullable time.
+func timePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	v := t.Time.UTC()
+	return &v
+}
