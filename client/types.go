@@ -133,8 +133,8 @@ type Activity struct {
 
 // ActivityQuery filters the activity log.
 type ActivityQuery struct {
-	Actor      string    // actor id
-	Action     string    // exact, or a prefix ending in ".*"
+	Actor      string // actor id
+	Action     string // exact, or a prefix ending in ".*"
 	TargetType string
 	TargetID   string
 	Since      time.Time // inclusive; zero for no bound
