@@ -17,6 +17,7 @@ func scanUser(row scanner) (*patchbay.User, error) {
 	err := row.Scan(&u.ID, &u.OrgID, &u.Email, &u.Name, &u.RoleID, &u.PasswordHash, &u.MustChangePassword,
 		&last, &u.CreatedAt, &u.UpdatedAt)
 	u.LastLoginAt = timePtr(last)
+	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
 	return &u, err
 }
 

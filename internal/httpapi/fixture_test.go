@@ -1,0 +1,163 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/patchbay/patchbay"
+	"github.com/patchbay/patchbay/internal/httpapi"
+	"github.com/patchbay/patchbay/internal/sqlite"
+	"github.com/patchbay/patchbay/internal/sqlstore"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// fixture is a server over a fresh SQLite store, driven in-process.
+type fixture struct {
+	t     *testing.T
+	clock *clock
+	store *sqlstore.Store
+	srv   *httpapi.Server
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	c := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "patchbay.db"), c.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if _, err := store.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{t: t, clock: c, store: store,
+		srv: httpapi.NewServer(httpapi.Config{Store: store, Now: c.Now, Logger: discardLogger()})}
+}
+
+// org is an org with an Administrator key.
+type org struct {
+	*patchbay.NewOrgResult
+}
+
+func (f *fixture) newOrg(name, email string) *org {
+	f.t.Helper()
+	res, err := patchbay.CreateOrgWithAdmin(context.Background(), f.store, name, email)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return &org{res}
+}
+
+// do sends a request and returns the recorded answer.
+func (f *fixture) do(method, path, key string, body any) *httptest.ResponseRecorder {
+	f.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req := httptest.NewRequest(method, path, r)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	w := httptest.NewRecorder()
+	f.srv.ServeHTTP(w, req)
+	return w
+}
+
+// must sends a request, requires the status, and decodes the body into out.
+func (f *fixture) must(status int, method, path, key string, body, out any) {
+	f.t.Helper()
+	w := f.do(method, path, key, body)
+	if w.Code != status {
+		f.t.Fatalf("%s %s: status %d, want %d; body %s", method, path, w.Code, status, w.Body)
+	}
+	if out != nil {
+		if err := json.Unmarshal(w.Body.Bytes(), out); err != nil {
+			f.t.Fatalf("%s %s: decode: %v; body %s", method, path, err, w.Body)
+		}
+	}
+}
+
+// errorCode returns the code of a JSON error body, failing when the body
+// is not one.
+func errorCode(t *testing.T, w *httptest.ResponseRecorder) string {
+	t.Helper()
+	var e struct {
+		Error struct{ Code, Message string }
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Error.Code == "" || e.Error.Message == "" {
+		t.Fatalf("not a JSON error body (status %d): %s", w.Code, w.Body)
+	}
+	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("error Content-Type %q", ct)
+	}
+	return e.Error.Code
+}
+
+// newKey creates an API key directly in the store and returns its secret.
+func (f *fixture) newKey(orgID, roleID string, scopes []patchbay.Capability, rateLimit int) (string, *patchbay.APIKey) {
+	f.t.Helper()
+	secret, prefix, hash := patchbay.GenerateAPIKey()
+	k := &patchbay.APIKey{OrgID: orgID, Name: "test " + roleID, Prefix: prefix, Hash: hash, RoleID: roleID,
+		Scopes: scopes, RateLimit: rateLimit}
+	if k.RateLimit == 0 {
+		k.RateLimit = patchbay.MaxRateLimit
+	}
+	if err := f.store.CreateAPIKey(context.Background(), k); err != nil {
+		f.t.Fatal(err)
+	}
+	return secret, k
+}
+
+func (f *fixture) newRole(orgID, name string, caps ...patchbay.Capability) *patchbay.Role {
+	f.t.Helper()
+	r := &patchbay.Role{OrgID: orgID, Name: name, Capabilities: caps}
+	if err := f.store.CreateRole(context.Background(), r); err != nil {
+		f.t.Fatal(err)
+	}
+	return r
+}
+
+func (f *fixture) newUser(orgID, email, roleID string) *patchbay.User {
+	f.t.Helper()
+	u := &patchbay.User{OrgID: orgID, Email: email, RoleID: roleID, PasswordHash: "x"}
+	if err := f.store.CreateUser(context.Background(), u); err != nil {
+		f.t.Fatal(err)
+	}
+	return u
+}
+
+// check the answer is what an http.Handler test expects to be recorded.
+var _ http.Handler = (*httpapi.Server)(nil)

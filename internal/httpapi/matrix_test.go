@@ -1,0 +1,197 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/patchbay/patchbay"
+	"github.com/patchbay/patchbay/internal/httpapi"
+)
+
+// sampleBodies holds a valid request body for every route that takes one,
+// by operation id. The matrix tests fail on a route that has none, so a new
+// route cannot slip past them.
+func sampleBody(t *testing.T, rt httpapi.Route, n int) any {
+	switch rt.ID {
+	case "create-api-key":
+		return map[string]any{"name": fmt.Sprintf("matrix key %d", n)}
+	case "create-user":
+		return map[string]any{"email": fmt.Sprintf("matrix%d@example.com", n), "role_id": patchbay.RoleViewer}
+	case "update-user":
+		return map[string]any{"name": fmt.Sprintf("Renamed %d", n)}
+	case "create-role", "update-role":
+		return map[string]any{"name": fmt.Sprintf("Matrix role %d", n), "capabilities": []string{"connections:read"}}
+	}
+	if rt.Method == http.MethodPost || rt.Method == http.MethodPut || rt.Method == http.MethodPatch {
+		t.Fatalf("route %s (%s %s) has no sample body: add one to sampleBody", rt.ID, rt.Method, rt.Path)
+	}
+	return nil
+}
+
+// targets creates, in an org, one row of each kind a route can address.
+type targets struct {
+	apiKey, user, role string
+}
+
+func (f *fixture) newTargets(orgID string, n int) targets {
+	_, k := f.newKey(orgID, patchbay.RoleViewer, nil, 0)
+	u := f.newUser(orgID, fmt.Sprintf("target%d@example.com", n), patchbay.RoleViewer)
+	r := f.newRole(orgID, fmt.Sprintf("Target role %d", n), patchbay.CapConnectionsRead)
+	return targets{apiKey: k.ID, user: u.ID, role: r.ID}
+}
+
+// path fills a route's {id} with the target row of the route's resource.
+func (tg targets) path(t *testing.T, rt httpapi.Route) string {
+	if !strings.Contains(rt.Path, "{id}") {
+		return rt.Path
+	}
+	var id string
+	switch {
+	case strings.HasPrefix(rt.Path, "/v1/api-keys/"):
+		id = tg.apiKey
+	case strings.HasPrefix(rt.Path, "/v1/users/"):
+		id = tg.user
+	case strings.HasPrefix(rt.Path, "/v1/roles/"):
+		id = tg.role
+	default:
+		t.Fatalf("route %s: no target row for %s; add one to targets", rt.ID, rt.Path)
+	}
+	return strings.Replace(rt.Path, "{id}", id, 1)
+}
+
+// TestRouteRoleMatrix walks the real route table and calls every route as
+// every role: a role holding the route's capabilities succeeds, any other
+// gets 403 with the JSON error body.
+func TestRouteRoleMatrix(t *testing.T) {
+	f := newFixture(t)
+	a := f.newOrg("Org A", "admin@a.example")
+	ops := f.newRole(a.Org.ID, "Ops", patchbay.CapAPIKeysManage, patchbay.CapUsersManage, patchbay.CapActivityRead,
+		patchbay.CapConnectionsRead, patchbay.CapConnectorsRead, patchbay.CapDeliveriesRead)
+	nothing := f.newRole(a.Org.ID, "Nothing")
+
+	type principal struct {
+		name string
+		key  string
+		caps patchbay.CapabilitySet
+	}
+	var principals []principal
+	for _, r := range append(patchbay.BuiltinRoles(), ops, nothing) {
+		key, _ := f.newKey(a.Org.ID, r.ID, nil, 0)
+		principals = append(principals, principal{r.Name, key, patchbay.NewCapabilitySet(r.Capabilities...)})
+	}
+	// A key whose scopes narrow the Administrator to reading activity.
+	scoped, _ := f.newKey(a.Org.ID, patchbay.RoleAdministrator, []patchbay.Capability{patchbay.CapActivityRead}, 0)
+	principals = append(principals, principal{"ScopedAdmin", scoped, patchbay.NewCapabilitySet(patchbay.CapActivityRead)})
+
+	routes := f.srv.Routes()
+	if len(routes) == 0 {
+		t.Fatal("empty route table")
+	}
+	n := 0
+	for _, rt := range routes {
+		for _, p := range principals {
+			n++
+			tg := f.newTargets(a.Org.ID, n)
+			t.Run(rt.ID+"/"+p.name, func(t *testing.T) {
+				w := f.do(rt.Method, tg.path(t, rt), p.key, sampleBody(t, rt, n))
+				if p.caps.Has(rt.Needs...) {
+					if w.Code >= 300 {
+						t.Errorf("allowed: status %d, want 2xx; body %s", w.Code, w.Body)
+					}
+				} else if w.Code != http.StatusForbidden || errorCode(t, w) != patchbay.EFORBIDDEN {
+					t.Errorf("denied: status %d, want 403 forbidden; body %s", w.Code, w.Body)
+				}
+			})
+		}
+	}
+}
+
+// TestRoutesNeedAKey checks that no /v1 route answers without a valid key.
+func TestRoutesNeedAKey(t *testing.T) {
+	f := newFixture(t)
+	a := f.newOrg("Org A", "admin@a.example")
+	tg := f.newTargets(a.Org.ID, 0)
+	_, revoked := f.newKey(a.Org.ID, patchbay.RoleAdministrator, nil, 0)
+	revokedSecret, _ := f.newKey(a.Org.ID, patchbay.RoleAdministrator, nil, 0)
+	_ = revoked
+	if _, err := f.store.RevokeAPIKey(context.Background(), a.Org.ID, mustKeyID(t, f, revokedSecret), f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range f.srv.Routes() {
+		for name, key := range map[string]string{
+			"none": "", "garbage": "nonsense", "unknown": "pb_000000000000_0000000000000000",
+			"tampered": a.APIKey[:len(a.APIKey)-2] + "zz", "revoked": revokedSecret,
+		} {
+			w := f.do(rt.Method, tg.path(t, rt), key, sampleBody(t, rt, 0))
+			if w.Code != http.StatusUnauthorized || errorCode(t, w) != patchbay.EUNAUTHORIZED {
+				t.Errorf("%s with %s key: status %d, want 401; body %s", rt.ID, name, w.Code, w.Body)
+			}
+		}
+	}
+}
+
+func mustKeyID(t *testing.T, f *fixture, secret string) string {
+	prefix, _ := patchbay.ParseAPIKeyPrefix(secret)
+	k, err := f.store.FindAPIKeyByPrefix(context.Background(), prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.ID
+}
+
+// TestOrgIsolationMatrix calls every route as another org's Administrator,
+// aimed at the first org's rows: nothing of the first org is seen, and
+// nothing of it changes.
+func TestOrgIsolationMatrix(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	a := f.newOrg("Org A", "admin@a.example")
+	b := f.newOrg("Org B", "admin@b.example")
+	tg := f.newTargets(a.Org.ID, 1)
+	f.must(http.StatusCreated, "POST", "/v1/api-keys", a.APIKey, map[string]any{"name": "made by A"}, nil)
+
+	snapshot := func() string {
+		users, _, err1 := f.store.ListUsers(ctx, a.Org.ID, patchbay.UserFilter{Page: patchbay.Page{Limit: 200}})
+		keys, _, err2 := f.store.ListAPIKeys(ctx, a.Org.ID, patchbay.APIKeyFilter{IncludeRevoked: true, Page: patchbay.Page{Limit: 200}})
+		roles, err3 := f.store.ListRoles(ctx, a.Org.ID)
+		acts, _, err4 := f.store.ListActivity(ctx, a.Org.ID, patchbay.ActivityFilter{Page: patchbay.Page{Limit: 200}})
+		for _, err := range []error{err1, err2, err3, err4} {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		b, _ := json.Marshal([]any{users, keys, roles, acts})
+		return string(b)
+	}
+	before := snapshot()
+	// Every identifier of org A that must never reach org B.
+	var secretsOfA []string
+	for _, s := range []string{a.Org.ID, a.Admin.ID, a.Admin.Email, a.Key.ID, a.Key.Prefix, tg.apiKey, tg.user, tg.role} {
+		secretsOfA = append(secretsOfA, s)
+	}
+
+	for i, rt := range f.srv.Routes() {
+		t.Run(rt.ID, func(t *testing.T) {
+			w := f.do(rt.Method, tg.path(t, rt), b.APIKey, sampleBody(t, rt, 1000+i))
+			if strings.Contains(rt.Path, "{id}") {
+				if w.Code != http.StatusNotFound || errorCode(t, w) != patchbay.ENOTFOUND {
+					t.Errorf("status %d, want 404 not_found; body %s", w.Code, w.Body)
+				}
+			} else if w.Code >= 300 {
+				t.Errorf("status %d, want 2xx in org B; body %s", w.Code, w.Body)
+			}
+			for _, s := range secretsOfA {
+				if strings.Contains(w.Body.String(), s) {
+					t.Errorf("answer to org B holds org A's %q: %s", s, w.Body)
+				}
+			}
+		})
+	}
+	if after := snapshot(); after != before {
+		t.Errorf("org A's rows changed through org B's calls:\nbefore %s\nafter  %s", before, after)
+	}
+}

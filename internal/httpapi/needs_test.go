@@ -1,0 +1,57 @@
+package httpapi_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/patchbay/patchbay"
+)
+
+// TestRouteNeeds pins what each route requires to DESIGN.md's capability
+// table, so loosening a route fails here even though the matrix test (which
+// reads Needs from the table) would still pass.
+func TestRouteNeeds(t *testing.T) {
+	const (
+		keys, users, roles = patchbay.CapAPIKeysManage, patchbay.CapUsersManage, patchbay.CapRolesManage
+		del, activity      = patchbay.CapDelete, patchbay.CapActivityRead
+	)
+	want := map[string][]patchbay.Capability{
+		"get-me":         nil,
+		"list-api-keys":  {keys},
+		"create-api-key": {keys},
+		"get-api-key":    {keys},
+		"revoke-api-key": {keys, del},
+		"list-users":     {users},
+		"create-user":    {users},
+		"get-user":       {users},
+		"update-user":    {users},
+		"delete-user":    {users, del},
+		"list-roles":     nil,
+		"get-role":       nil,
+		"create-role":    {roles},
+		"update-role":    {roles},
+		"delete-role":    {roles, del},
+		"list-activity":  {activity},
+	}
+	f := newFixture(t)
+	seen := map[string]bool{}
+	for _, rt := range f.srv.Routes() {
+		seen[rt.ID] = true
+		w, ok := want[rt.ID]
+		if !ok {
+			t.Errorf("route %s (%s %s) is not pinned here: add it with the capabilities DESIGN.md gives it", rt.ID, rt.Method, rt.Path)
+			continue
+		}
+		if !slices.Equal(rt.Needs, w) {
+			t.Errorf("route %s needs %v, want %v", rt.ID, rt.Needs, w)
+		}
+		if rt.Method == "DELETE" && !slices.Contains(rt.Needs, del) {
+			t.Errorf("route %s deletes without needing %q: deletes always need the Administrator", rt.ID, del)
+		}
+	}
+	for id := range want {
+		if !seen[id] {
+			t.Errorf("pinned route %s is not in the route table", id)
+		}
+	}
+}
