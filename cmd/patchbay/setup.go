@@ -16,14 +16,14 @@ type initCmd struct {
 // Run sets up an empty database and prints the first credentials once.
 func (c *initCmd) Run(ctx context.Context, g *Globals) error {
 	logger := newLogger(g)
-	if _, err := loadRing(g, logger); err != nil {
-		return err
-	}
 	store, err := openStore(ctx, g, logger)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if _, err := loadRing(g, logger); err != nil {
+		return err
+	}
 	res, err := patchbay.Bootstrap(ctx, store, c.OrgName, c.AdminEmail)
 	if err != nil {
 		return err
