@@ -77,6 +77,7 @@ func NewServer(cfg Config) *Server {
 		rt.register(s.api, rt.operation())
 	}
 
+	s.mux.HandleFunc("GET /{$}", s.home(cfg.Version))
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", s.metrics.handler(cfg.Registry))
