@@ -19,6 +19,8 @@ const (
 	ETOOLARGE     = "too_large"              // the request body exceeds its limit
 	ENOTALLOWED   = "not_allowed"            // the method is not allowed on this path
 	EUNSUPPORTED  = "unsupported_media_type" // the request body is not JSON
+	// ESCOPE: a connection lacks vendor scopes a call needs; Details names them.
+	ESCOPE = "insufficient_scope"
 )
 
 // Error is Patchbay's application error. Code is one of the E* constants and
@@ -27,6 +29,9 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Details lists particulars a client may act on, such as the missing
+	// scopes of an ESCOPE error.
+	Details []string
 	Err     error
 }
 

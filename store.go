@@ -29,6 +29,8 @@ type Store interface {
 	RoleStore
 	APIKeyStore
 	ActivityStore
+	ConnectionStore
+	SealedStore
 }
 
 // OrgStore stores orgs.
@@ -103,4 +105,31 @@ type ActivityStore interface {
 	ActivityLog
 	// ListActivity returns a page of the org's activity, newest first.
 	ListActivity(ctx context.Context, orgID string, f ActivityFilter) ([]*Activity, string, error)
+}
+
+// SealedColumn names a column holding sealed values, for key rotation.
+type SealedColumn struct {
+	Table  string
+	Column string
+	Key    string // the row's key column, bound into the associated data
+}
+
+// AssociatedData is what a sealed value in col of the row with key rowKey
+// is bound to: copied to another row or column, it does not open.
+func (col SealedColumn) AssociatedData(rowKey string) []byte {
+	return []byte(col.Table + "." + col.Column + ":" + rowKey)
+}
+
+// SealedStore lets key rotation find and re-seal every sealed value.
+type SealedStore interface {
+	// SealedColumns lists every column that holds sealed values.
+	SealedColumns() []SealedColumn
+	// ResealBatch calls reseal for up to limit non-empty values of col not
+	// sealed under key currentKeyID, and stores what it returns. reseal gets
+	// the row's key (its id) and the sealed value. It returns how many
+	// values it re-sealed; zero means the column is done. Because rows
+	// already under the current key are skipped, a rotation that stopped
+	// half-way resumes where it was.
+	ResealBatch(ctx context.Context, col SealedColumn, currentKeyID string, limit int,
+		reseal func(rowKey, sealed string) (string, error)) (int, error)
 }

@@ -24,6 +24,7 @@ var codeStatus = map[string]int{
 	patchbay.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	patchbay.ENOTALLOWED:   http.StatusMethodNotAllowed,
 	patchbay.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
+	patchbay.ESCOPE:        http.StatusForbidden,
 	patchbay.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	patchbay.EINTERNAL:     http.StatusInternalServerError,
 }
@@ -116,7 +117,7 @@ func fromDomain(err *patchbay.Error) *apiError {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	e := &apiError{status: status, Body: client.ErrorDetail{Code: err.Code, Message: err.Message}}
+	e := &apiError{status: status, Body: client.ErrorDetail{Code: err.Code, Message: err.Message, Details: err.Details}}
 	if status == http.StatusInternalServerError {
 		e.Body.Code, e.Body.Message = patchbay.EINTERNAL, "Internal error."
 	}

@@ -7,6 +7,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"time"
 
@@ -36,7 +37,13 @@ func Open(ctx context.Context, url string, now func() time.Time) (*sqlstore.Stor
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	db := stdlib.OpenDBFromPool(pool)
-	locker, err := lock.NewPostgresSessionLocker()
+	// Replicas sharing a schema migrate one at a time under an advisory
+	// lock. The lock id is derived from the search path, so databases in
+	// other schemas of the same server (tests run many) do not queue.
+	locker, err := lock.NewPostgresSessionLocker(
+		lock.WithLockID(lockID(cfg.ConnConfig.RuntimeParams["search_path"])),
+		lock.WithLockTimeout(1, 300), // poll every second, for up to five minutes
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -49,6 +56,7 @@ func Open(ctx context.Context, url string, now func() time.Time) (*sqlstore.Stor
 			Name:              "postgres",
 			Goose:             goose.DialectPostgres,
 			IsUniqueViolation: isUniqueViolation,
+			ForUpdate:         " FOR UPDATE",
 			MigrateOptions:    []goose.ProviderOption{goose.WithSessionLocker(locker)},
 		},
 		Write:      db,
@@ -56,6 +64,13 @@ func Open(ctx context.Context, url string, now func() time.Time) (*sqlstore.Stor
 		Now:        now,
 		OnClose:    pool.Close,
 	}), nil
+}
+
+// lockID returns the migration lock id for a search path.
+func lockID(searchPath string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("patchbay-migrate:" + searchPath))
+	return int64(h.Sum64() >> 1)
 }
 
 func isUniqueViolation(err error) bool {

@@ -73,6 +73,7 @@ func (s *Store) ListActivity(ctx context.Context, orgID string, f patchbay.Activ
 			&a.TargetID, &a.Outcome, &detail, &a.CreatedAt); err != nil {
 			return nil, err
 		}
+		a.CreatedAt = a.CreatedAt.UTC()
 		return &a, json.Unmarshal([]byte(detail), &a.Detail)
 	})
 	if err != nil {

@@ -25,6 +25,7 @@ func scanAPIKey(row scanner) (*patchbay.APIKey, error) {
 		return nil, err
 	}
 	k.LastUsedAt, k.ExpiresAt, k.RevokedAt = timePtr(last), timePtr(expires), timePtr(revoked)
+	k.CreatedAt = k.CreatedAt.UTC()
 	return &k, nil
 }
 

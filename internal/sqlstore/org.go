@@ -28,6 +28,7 @@ func (s *Store) FindOrg(ctx context.Context, id string) (*patchbay.Org, error) {
 	if err != nil {
 		return nil, notFound(err, "Org not found.")
 	}
+	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
 	return &o, nil
 }
 

@@ -17,6 +17,7 @@ func scanRole(row scanner) (*patchbay.Role, error) {
 	if err := row.Scan(&r.ID, &r.OrgID, &r.Name, &r.Description, &caps, &r.CreatedAt, &r.UpdatedAt); err != nil {
 		return nil, err
 	}
+	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
 	if err := json.Unmarshal([]byte(caps), &r.Capabilities); err != nil {
 		return nil, fmt.Errorf("role %s capabilities: %w", r.ID, err)
 	}
@@ -59,7 +60,7 @@ func (s *Store) FindRole(ctx context.Context, orgID, id string) (*patchbay.Role,
 
 // ListRoles implements patchbay.RoleStore.
 func (s *Store) ListRoles(ctx context.Context, orgID string) ([]*patchbay.Role, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+roleColumns+` FROM roles WHERE org_id = $1 ORDER BY name, id`, orgID)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+roleColumns+` FROM roles WHERE org_id = $1 ORDER BY lower(name), id`, orgID)
 	return collect(rows, err, func(r *sql.Rows) (*patchbay.Role, error) { return scanRole(r) })
 }
 

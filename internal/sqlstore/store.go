@@ -28,6 +28,10 @@ type Dialect struct {
 	Goose goose.Dialect
 	// IsUniqueViolation reports whether err is a unique-constraint failure.
 	IsUniqueViolation func(error) bool
+	// ForUpdate is appended to a SELECT that locks the rows it reads inside
+	// a transaction (" FOR UPDATE" on PostgreSQL; SQLite's BEGIN IMMEDIATE
+	// already holds the database's one write lock).
+	ForUpdate string
 	// MigrateOptions are extra options for the migration provider, such as
 	// a lock that keeps replicas from migrating at once.
 	MigrateOptions []goose.ProviderOption
@@ -117,6 +121,12 @@ func (s *Store) WithTx(ctx context.Context, fn func(patchbay.Store) error) error
 	}
 	txs := *s
 	txs.r, txs.w, txs.tx = tx, tx, tx
+	defer func() {
+		if v := recover(); v != nil {
+			_ = tx.Rollback()
+			panic(v)
+		}
+	}()
 	if err := fn(&txs); err != nil {
 		_ = tx.Rollback()
 		return err
@@ -256,7 +266,9 @@ func utc(t *time.Time) any {
 	return t.UTC().Truncate(time.Microsecond)
 }
 
-// timePtr converts a scanned nullable time.
+// timePtr converts a scanned nullable time to UTC. Scanned times that cannot
+// be null get .UTC() where they are scanned: pgx returns times in the local
+// zone, and SQLite in a zone parsed from the stored text.
 func timePtr(t sql.NullTime) *time.Time {
 	if !t.Valid {
 		return nil
