@@ -2,13 +2,14 @@
 // and the end-to-end tests use it; so can a host platform.
 //
 //	c := client.New("http://127.0.0.1:8080", os.Getenv("PATCHBAY_API_KEY"))
-//	keys, err := c.ListAPIKeys(ctx, client.ListOptions{})
+//	keys, err := c.ListAPIKeys(ctx, client.ListAPIKeysOptions{})
 package client
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -55,7 +56,8 @@ func (e *Error) Error() string {
 
 // ErrorCode returns the server's error code if err is an *Error, else "".
 func ErrorCode(err error) string {
-	if e, ok := err.(*Error); ok {
+	var e *Error
+	if errors.As(err, &e) {
 		return e.Code
 	}
 	return ""

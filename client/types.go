@@ -9,7 +9,8 @@ type ErrorBody struct {
 
 // ErrorDetail says what went wrong. Code is one of a small fixed set
 // ("invalid", "not_found", "conflict", "unauthorized", "forbidden",
-// "rate_limited", "too_large", "not_allowed", "unavailable", "internal");
+// "rate_limited", "too_large", "not_allowed", "unsupported_media_type",
+// "insufficient_scope", "unavailable", "internal");
 // Message is meant for people; Details lists individual validation problems.
 type ErrorDetail struct {
 	Code    string   `json:"code" doc:"Machine-readable error code."`

@@ -155,7 +155,7 @@ func (m *Main) Open(ctx context.Context, setup setupFlags) error {
 		}
 	}()
 	m.Logger.Info("listening", "addr", m.listener.Addr().String(), "engine", m.Store.Dialect(), "version", version)
-	fmt.Fprintf(g.stdout, "Patchbay is listening on http://%s\nAdmin UI: %s/\n", m.listener.Addr(), public)
+	fmt.Fprintf(g.stdout, "Patchbay is listening on http://%s\nAdmin URL: %s/\n", m.listener.Addr(), public)
 	return nil
 }
 

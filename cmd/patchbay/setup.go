@@ -98,7 +98,7 @@ These credentials are shown once and cannot be shown again; store them now.
   Administrator:  %s
   Password:       %s   (to be changed at first login)
   Admin API key:  %s
-  Admin UI:       %s/
+  Admin URL:      %s/
 
 `, res.Org.Name, res.Org.ID, res.Admin.Email, res.Password, res.APIKey, public)
 }

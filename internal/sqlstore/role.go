@@ -80,8 +80,7 @@ func (s *Store) UpdateRole(ctx context.Context, r *patchbay.Role) error {
 
 // DeleteRole implements patchbay.RoleStore.
 func (s *Store) DeleteRole(ctx context.Context, orgID, id string) error {
-	return s.WithTx(ctx, func(tx patchbay.Store) error {
-		t := tx.(*Store)
+	return s.inTx(ctx, func(t *Store) error {
 		var holders int
 		err := t.r.QueryRowContext(ctx, `SELECT
 			(SELECT COUNT(*) FROM users WHERE org_id = $1 AND role_id = $2) +

@@ -137,6 +137,11 @@ func (s *Store) WithTx(ctx context.Context, fn func(patchbay.Store) error) error
 	return nil
 }
 
+// inTx is WithTx for methods of this package that need the concrete store.
+func (s *Store) inTx(ctx context.Context, fn func(*Store) error) error {
+	return s.WithTx(ctx, func(tx patchbay.Store) error { return fn(tx.(*Store)) }) //nolint:forcetypeassert // WithTx always passes a *Store
+}
+
 // Ping implements patchbay.Store.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.cfg.Write.PingContext(ctx); err != nil {
