@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kong"
 
@@ -41,21 +42,26 @@ type cli struct {
 	Me       meCmd       `cmd:"" help:"Describe the API key in use (remote)."`
 	APIKeys  apiKeysCmd  `cmd:"" name:"api-keys" help:"Create, list and revoke API keys (remote)."`
 	Activity activityCmd `cmd:"" help:"Read the activity log (remote)."`
+	Keys     keysCmd     `cmd:"" help:"Generate encryption keys and re-encrypt stored secrets under the current key."`
+	OAuth    oauthCmd    `cmd:"" name:"oauth-client" help:"Set platform-wide OAuth clients directly in the database."`
 	Version  versionCmd  `cmd:"" help:"Print the version."`
 }
 
 // Globals are the flags every command accepts.
 type Globals struct {
-	Addr      string `env:"PATCHBAY_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (host:port; port 0 picks a free one)."`
-	DataDir   string `env:"PATCHBAY_DATA_DIR" default:"patchbay-data" type:"path" help:"Directory for the SQLite database and the generated encryption key."`
-	Database  string `env:"PATCHBAY_DATABASE_URL" help:"postgres://… to use PostgreSQL; empty for SQLite in the data directory."`
-	PublicURL string `env:"PATCHBAY_PUBLIC_URL" help:"URL users and vendors reach Patchbay at (OAuth callbacks, admin links); http://<addr> by default."`
-	Keys      string `name:"encryption-keys" env:"PATCHBAY_ENCRYPTION_KEYS" help:"Encryption key ring: id:base64key[,id:base64key…], current first. A generated key file in the data directory when empty."`
-	LogLevel  string `env:"PATCHBAY_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level (debug, info, warn, error)."`
-	LogFormat string `env:"PATCHBAY_LOG_FORMAT" default:"text" enum:"text,json" help:"Log format (text or json)."`
-	URL       string `name:"url" env:"PATCHBAY_URL" help:"Server URL for remote commands; the public URL by default."`
-	APIKey    string `name:"api-key" env:"PATCHBAY_API_KEY" help:"API key for remote commands."`
-	JSON      bool   `name:"json" help:"Print machine-readable JSON."`
+	Addr            string        `env:"PATCHBAY_ADDR" default:"127.0.0.1:8080" help:"Address to listen on (host:port; port 0 picks a free one)."`
+	DataDir         string        `env:"PATCHBAY_DATA_DIR" default:"patchbay-data" type:"path" help:"Directory for the SQLite database and the generated encryption key."`
+	Database        string        `env:"PATCHBAY_DATABASE_URL" help:"postgres://… to use PostgreSQL; empty for SQLite in the data directory."`
+	PublicURL       string        `env:"PATCHBAY_PUBLIC_URL" help:"URL users and vendors reach Patchbay at (OAuth callbacks, admin links); http://<addr> by default."`
+	Keys            string        `name:"encryption-keys" env:"PATCHBAY_ENCRYPTION_KEYS" help:"Encryption key ring: id:base64key[,id:base64key…], current first. A generated key file in the data directory when empty."`
+	LogLevel        string        `env:"PATCHBAY_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level (debug, info, warn, error)."`
+	LogFormat       string        `env:"PATCHBAY_LOG_FORMAT" default:"text" enum:"text,json" help:"Log format (text or json)."`
+	ConnectorsDir   string        `name:"connectors-dir" env:"PATCHBAY_CONNECTORS_DIR" type:"path" help:"Directory of extra connector files (*.json); one with a catalog slug replaces that connector."`
+	ConnectorURLs   string        `name:"connector-urls" env:"PATCHBAY_CONNECTOR_URLS" help:"Base-URL overrides: slug=url[,slug=url…]; every URL of the connector moves to that origin."`
+	RefreshInterval time.Duration `name:"refresh-interval" env:"PATCHBAY_REFRESH_INTERVAL" default:"30s" help:"How often credentials about to expire are refreshed."`
+	URL             string        `name:"url" env:"PATCHBAY_URL" help:"Server URL for remote commands; the public URL by default."`
+	APIKey          string        `name:"api-key" env:"PATCHBAY_API_KEY" help:"API key for remote commands."`
+	JSON            bool          `name:"json" help:"Print machine-readable JSON."`
 
 	stdout io.Writer
 	stderr io.Writer

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/patchbay/patchbay"
+	"github.com/patchbay/patchbay/internal/connection"
+	"github.com/patchbay/patchbay/internal/connector"
 	"github.com/patchbay/patchbay/internal/httpapi"
 	"github.com/patchbay/patchbay/internal/postgres"
 	"github.com/patchbay/patchbay/internal/secret"
@@ -22,11 +24,13 @@ import (
 // Main is a running Patchbay: configuration, key ring, store and HTTP
 // server, wired together. Open starts it; Close stops it.
 type Main struct {
-	Globals *Globals
-	Logger  *slog.Logger
-	Ring    *secret.Ring
-	Store   *sqlstore.Store
-	HTTP    *http.Server
+	Globals     *Globals
+	Logger      *slog.Logger
+	Ring        *secret.Ring
+	Store       *sqlstore.Store
+	Catalog     *connector.Catalog
+	Connections *connection.Service
+	HTTP        *http.Server
 
 	listener net.Listener
 }
@@ -109,19 +113,46 @@ func (g *Globals) publicURL(addr string) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// Open loads the configuration, opens and migrates the store, sets up an
-// empty database, and starts listening.
-func (m *Main) Open(ctx context.Context, setup setupFlags) error {
+// openPlane loads the key ring and the connector catalog, opens and
+// migrates the store, and builds the connections plane over them. publicURL
+// is where vendors send operators back.
+func (m *Main) openPlane(ctx context.Context) error {
 	g := m.Globals
-	m.Logger = newLogger(g)
-	var err error
+	if m.Logger == nil {
+		m.Logger = newLogger(g)
+	}
+	overrides, err := connector.ParseOverrides(g.ConnectorURLs)
+	if err != nil {
+		return err
+	}
+	if m.Catalog, err = connector.Load(g.ConnectorsDir, overrides); err != nil {
+		return err
+	}
 	if m.Ring, err = loadRing(g, m.Logger); err != nil {
 		return err
 	}
 	if m.Store, err = openStore(ctx, g, m.Logger); err != nil {
 		return err
 	}
+	public := g.publicURL(g.Addr)
+	if m.listener != nil {
+		public = g.publicURL(m.listener.Addr().String())
+	}
+	m.Connections = connection.New(connection.Config{Store: m.Store, Catalog: m.Catalog, Ring: m.Ring,
+		PublicURL: public, Logger: m.Logger})
+	return nil
+}
+
+// Open loads the configuration, opens and migrates the store, sets up an
+// empty database, starts the refresh scheduler and starts listening.
+func (m *Main) Open(ctx context.Context, setup setupFlags) error {
+	g := m.Globals
+	m.Logger = newLogger(g)
+	var err error
 	if m.listener, err = net.Listen("tcp", g.Addr); err != nil {
+		return err
+	}
+	if err := m.openPlane(ctx); err != nil {
 		return err
 	}
 	public := g.publicURL(m.listener.Addr().String())
@@ -139,7 +170,9 @@ func (m *Main) Open(ctx context.Context, setup setupFlags) error {
 		}
 	}
 
-	api := httpapi.NewServer(httpapi.Config{Store: m.Store, Logger: m.Logger, Version: version})
+	m.Connections.Start(context.WithoutCancel(ctx), g.RefreshInterval)
+	api := httpapi.NewServer(httpapi.Config{Store: m.Store, Logger: m.Logger, Version: version,
+		Catalog: m.Catalog, Connections: m.Connections})
 	m.HTTP = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -163,6 +196,9 @@ func (m *Main) Open(ctx context.Context, setup setupFlags) error {
 // store.
 func (m *Main) Close() error {
 	var err error
+	if m.Connections != nil {
+		m.Connections.Stop()
+	}
 	if m.HTTP != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -150,7 +150,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (*Created, erro
 			s.auditFailure(ctx, "connection.create", conn, err)
 			return nil, err
 		}
-		cred.AccessToken, cred.TokenType, expires = tok.AccessToken, tok.TokenType, expiry(tok)
+		cred.AccessToken, cred.TokenType, expires = tok.AccessToken, tok.TokenType, s.expiry(tok)
 	}
 	out.Result = s.verify(ctx, cn, conn, cred)
 	if out.Result.Outcome != patchbay.TestConnected {

@@ -51,7 +51,7 @@ func (s *Service) runTest(ctx context.Context, c *patchbay.Connection) (TestResu
 	if err != nil {
 		return TestResult{}, err
 	}
-	fresh, cred, err := s.credentialFor(ctx, c, false)
+	fresh, cred, err := s.credentialFor(ctx, c, s.RefreshSkew, false)
 	switch {
 	case err == nil:
 		return s.verify(ctx, cn, fresh, cred), nil
@@ -180,7 +180,7 @@ func (s *Service) Refresh(ctx context.Context, id string) (*patchbay.Connection,
 	if c.State == patchbay.StateAuthExpired {
 		c.State = patchbay.StateActive // a manual refresh is the way out of auth_expired
 	}
-	fresh, _, err := s.credentialFor(ctx, c, true)
+	fresh, _, err := s.credentialFor(ctx, c, s.RefreshSkew, true)
 	if err != nil {
 		return nil, TestResult{}, err
 	}

@@ -263,18 +263,27 @@ func (s *Service) CompleteAuthorization(ctx context.Context, state, code, vendor
 		return fail(testFailure(cn, result))
 	}
 	if st.ConnectionID == "" {
-		res.Connection, err = s.createConnection(ctx, cn, probe, cred, tok.RefreshToken, expiry(tok), result)
+		res.Connection, err = s.createConnection(ctx, cn, probe, cred, tok.RefreshToken, s.expiry(tok), result)
 	} else {
-		res.Connection, err = s.reauthorize(ctx, cn, probe, cred, tok.RefreshToken, expiry(tok), result)
+		res.Connection, err = s.reauthorize(ctx, cn, probe, cred, tok.RefreshToken, s.expiry(tok), result)
 	}
 	return res, err
 }
 
-func expiry(tok *oauth2.Token) *time.Time {
-	if tok.Expiry.IsZero() {
+// expiry is when a token expires by the service's clock: from the
+// answer's expires_in (x/oauth2 computes Expiry on the wall clock, which
+// tests replace).
+func (s *Service) expiry(tok *oauth2.Token) *time.Time {
+	var t time.Time
+	switch {
+	case tok.ExpiresIn > 0:
+		t = s.now().Add(time.Duration(tok.ExpiresIn) * time.Second)
+	case !tok.Expiry.IsZero():
+		t = tok.Expiry
+	default:
 		return nil
 	}
-	t := tok.Expiry.UTC().Truncate(time.Microsecond)
+	t = t.UTC().Truncate(time.Microsecond)
 	return &t
 }
 

@@ -11,13 +11,14 @@ import (
 	"github.com/patchbay/patchbay"
 )
 
-// due reports whether a connection's credential should be refreshed now.
-func (s *Service) due(c *patchbay.Connection) bool {
+// due reports whether a connection's credential expires within ahead and
+// can be refreshed.
+func (s *Service) due(c *patchbay.Connection, ahead time.Duration) bool {
 	if c.ExpiresAt == nil {
 		return false
 	}
 	refreshable := c.RefreshToken != "" || c.AuthMode == patchbay.AuthOAuth2ClientCredentials
-	return refreshable && !s.now().Add(s.RefreshSkew).Before(*c.ExpiresAt)
+	return refreshable && !s.now().Add(ahead).Before(*c.ExpiresAt)
 }
 
 // unusable is the error for a connection whose state forbids calls.
@@ -35,8 +36,9 @@ func unusable(c *patchbay.Connection) error {
 // it first when it is due. Of all callers that find it due at once — in
 // this process or any replica — exactly one refreshes: it takes the lease
 // (a conditional UPDATE on the row's expiry), and the others wait for the
-// new expiry to appear. force refreshes even when not due.
-func (s *Service) credentialFor(ctx context.Context, c *patchbay.Connection, force bool) (*patchbay.Connection, credential, error) {
+// new expiry to appear. A credential is due when it expires within ahead;
+// force refreshes it even when not due.
+func (s *Service) credentialFor(ctx context.Context, c *patchbay.Connection, ahead time.Duration, force bool) (*patchbay.Connection, credential, error) {
 	deadline := s.now().Add(s.RefreshLease + 5*time.Second)
 	seen := c.ExpiresAt
 	for wait := 10 * time.Millisecond; ; wait = min(wait*2, 200*time.Millisecond) {
@@ -44,7 +46,7 @@ func (s *Service) credentialFor(ctx context.Context, c *patchbay.Connection, for
 			return c, credential{}, err
 		}
 		refreshed := !sameTime(seen, c.ExpiresAt)
-		if (!force || refreshed) && !s.due(c) {
+		if (!force || refreshed) && !s.due(c, ahead) {
 			cred, err := s.openCredential(c)
 			return c, cred, err
 		}
@@ -118,7 +120,7 @@ func (s *Service) refresh(ctx context.Context, c *patchbay.Connection, claim str
 				return err
 			}
 		}
-		cur.ExpiresAt = expiry(tok)
+		cur.ExpiresAt = s.expiry(tok)
 		if raw, _ := tok.Extra("scope").(string); raw != "" {
 			cur.Scopes = grantedScopes(cn, tok, cur.Scopes)
 		}
@@ -211,7 +213,7 @@ func (s *Service) RefreshDue(ctx context.Context, horizon time.Duration) (int, e
 	n := 0
 	for _, c := range list {
 		before := c.ExpiresAt
-		after, _, err := s.credentialFor(ctx, c, false)
+		after, _, err := s.credentialFor(ctx, c, horizon, false)
 		if err != nil {
 			s.logger.WarnContext(ctx, "scheduled refresh failed", "connection", c.ID, "error", patchbay.ErrorMessage(err))
 			continue

@@ -164,3 +164,6 @@ func (s *Service) Get(ctx context.Context, id string) (*patchbay.Connection, err
 func (s *Service) List(ctx context.Context, f patchbay.ConnectionFilter) ([]*patchbay.Connection, string, error) {
 	return s.store.ListConnections(ctx, patchbay.PrincipalFrom(ctx).OrgID, f)
 }
+
+// Catalog returns the catalog the service uses.
+func (s *Service) Catalog() Catalog { return s.catalog }

@@ -1,8 +1,12 @@
 package httpapi
 
 import (
+	"errors"
 	"html/template"
 	"net/http"
+	"strings"
+
+	"github.com/patchbay/patchbay"
 )
 
 // homePage is what the admin URL shows: where to go next.
@@ -27,4 +31,34 @@ func (s *Server) home(version string) http.HandlerFunc {
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 		_ = homePage.Execute(w, version)
 	}
+}
+
+var callbackPage = template.Must(template.New("callback").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} — Patchbay</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1f2328}</style></head>
+<body><h1>{{.Title}}</h1><p>{{.Message}}</p></body></html>
+`))
+
+func writeCallbackPage(w http.ResponseWriter, status int, title, message string) {
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	w.WriteHeader(status)
+	_ = callbackPage.Execute(w, struct{ Title, Message string }{title, message})
+}
+
+func wantsJSON(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "application/json")
+}
+
+// asDomain returns err's *patchbay.Error, or an internal one.
+func asDomain(err error) *patchbay.Error {
+	var pe *patchbay.Error
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return &patchbay.Error{Code: patchbay.EINTERNAL, Err: err}
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/patchbay/patchbay"
+	"github.com/patchbay/patchbay/internal/connection"
+	"github.com/patchbay/patchbay/internal/connector"
 )
 
 // Config configures a Server.
@@ -28,12 +30,24 @@ type Config struct {
 	Version string
 	// Registry receives the server's metrics; a new one when nil.
 	Registry *prometheus.Registry
+	// Catalog is the connector catalog and Connections the connections
+	// plane over it.
+	Catalog     Catalog
+	Connections *connection.Service
+}
+
+// Catalog is the connector catalog the API lists.
+type Catalog interface {
+	Get(slug string) (*patchbay.Connector, bool)
+	List(f connector.Filter) []*patchbay.Connector
 }
 
 // Server is the HTTP API. It implements http.Handler.
 type Server struct {
-	store   patchbay.Store
-	logger  *slog.Logger
+	store       patchbay.Store
+	catalog     Catalog
+	connections *connection.Service
+	logger      *slog.Logger
 	now     func() time.Time
 	mux     *http.ServeMux
 	api     huma.API
@@ -44,7 +58,8 @@ type Server struct {
 
 // NewServer returns a server with every route registered.
 func NewServer(cfg Config) *Server {
-	s := &Server{store: cfg.Store, logger: cfg.Logger, now: cfg.Now, mux: http.NewServeMux()}
+	s := &Server{store: cfg.Store, catalog: cfg.Catalog, connections: cfg.Connections, logger: cfg.Logger,
+		now: cfg.Now, mux: http.NewServeMux()}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
@@ -78,6 +93,7 @@ func NewServer(cfg Config) *Server {
 	}
 
 	s.mux.HandleFunc("GET /{$}", s.home(cfg.Version))
+	s.mux.HandleFunc("GET /oauth/callback", s.oauthCallback)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", s.metrics.handler(cfg.Registry))

@@ -72,7 +72,7 @@ func (s *Store) CreateOAuthState(ctx context.Context, st *patchbay.OAuthState) e
 	_, err := s.w.ExecContext(ctx, `INSERT INTO oauth_states (`+oauthStateColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		st.StateHash, st.OrgID, st.ConnectorSlug, st.ConnectionID, st.CodeVerifier, st.RedirectURI,
-		marshalJSON(st.Scopes), jsonObject(st.Config), st.ReturnTo, st.Actor, st.ActorName, st.CreatedAt, utc(&st.ExpiresAt))
+		marshalJSON(st.Scopes), st.DisplayName, jsonObject(st.Config), st.ReturnTo, st.Actor, st.ActorName, st.CreatedAt, utc(&st.ExpiresAt))
 	return s.conflict(err, "OAuth state collision; try again.")
 }
 
