@@ -47,12 +47,13 @@ type env struct {
 	t        *testing.T
 	dataDir  string
 	database string
+	extra    []string // more NAME=value settings
 }
 
 func (e env) environ() []string {
-	return append(os.Environ(),
+	return append(append(os.Environ(),
 		"PATCHBAY_DATA_DIR="+e.dataDir, "PATCHBAY_DATABASE_URL="+e.database,
-		"PATCHBAY_ENCRYPTION_KEYS=", "PATCHBAY_API_KEY=", "PATCHBAY_URL=", "PATCHBAY_ADDR=127.0.0.1:0")
+		"PATCHBAY_ENCRYPTION_KEYS=", "PATCHBAY_API_KEY=", "PATCHBAY_URL=", "PATCHBAY_ADDR=127.0.0.1:0"), e.extra...)
 }
 
 // run runs a patchbay command to completion.

@@ -59,6 +59,7 @@ type Globals struct {
 	ConnectorsDir   string        `name:"connectors-dir" env:"PATCHBAY_CONNECTORS_DIR" type:"path" help:"Directory of extra connector files (*.json); one with a catalog slug replaces that connector."`
 	ConnectorURLs   string        `name:"connector-urls" env:"PATCHBAY_CONNECTOR_URLS" help:"Base-URL overrides: slug=url[,slug=url…]; every URL of the connector moves to that origin."`
 	RefreshInterval time.Duration `name:"refresh-interval" env:"PATCHBAY_REFRESH_INTERVAL" default:"30s" help:"How often credentials about to expire are refreshed."`
+	RefreshAhead    time.Duration `name:"refresh-ahead" env:"PATCHBAY_REFRESH_AHEAD" default:"2m" help:"A credential used within this long of its expiry is refreshed first."`
 	URL             string        `name:"url" env:"PATCHBAY_URL" help:"Server URL for remote commands; the public URL by default."`
 	APIKey          string        `name:"api-key" env:"PATCHBAY_API_KEY" help:"API key for remote commands."`
 	JSON            bool          `name:"json" help:"Print machine-readable JSON."`

@@ -140,6 +140,7 @@ func (m *Main) openPlane(ctx context.Context) error {
 	}
 	m.Connections = connection.New(connection.Config{Store: m.Store, Catalog: m.Catalog, Ring: m.Ring,
 		PublicURL: public, Logger: m.Logger})
+	m.Connections.RefreshSkew = g.RefreshAhead
 	return nil
 }
 

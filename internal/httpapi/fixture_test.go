@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +14,11 @@ import (
 	"time"
 
 	"github.com/patchbay/patchbay"
+	"github.com/patchbay/patchbay/internal/connection"
+	"github.com/patchbay/patchbay/internal/connector"
+	"github.com/patchbay/patchbay/internal/fakevendor"
 	"github.com/patchbay/patchbay/internal/httpapi"
+	"github.com/patchbay/patchbay/internal/secret"
 	"github.com/patchbay/patchbay/internal/sqlite"
 	"github.com/patchbay/patchbay/internal/sqlstore"
 )
@@ -36,12 +41,15 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// fixture is a server over a fresh SQLite store, driven in-process.
+// fixture is a server over a fresh SQLite store, driven in-process, with
+// the fake vendor in its connector catalog.
 type fixture struct {
-	t     *testing.T
-	clock *clock
-	store *sqlstore.Store
-	srv   *httpapi.Server
+	t      *testing.T
+	clock  *clock
+	store  *sqlstore.Store
+	srv    *httpapi.Server
+	vendor *fakevendor.Vendor
+	conns  *connection.Service
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -55,8 +63,23 @@ func newFixture(t *testing.T) *fixture {
 	if _, err := store.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, clock: c, store: store,
-		srv: httpapi.NewServer(httpapi.Config{Store: store, Now: c.Now, Logger: discardLogger()})}
+	vendor := fakevendor.New(t)
+	dir := t.TempDir()
+	if err := vendor.WriteCatalog(dir); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := connector.Load(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := secret.ParseRing(secret.NewKeySpec("k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := connection.New(connection.Config{Store: store, Catalog: cat, Ring: ring, PublicURL: "http://127.0.0.1:1",
+		Now: c.Now, Logger: discardLogger()})
+	return &fixture{t: t, clock: c, store: store, vendor: vendor, conns: conns,
+		srv: httpapi.NewServer(httpapi.Config{Store: store, Now: c.Now, Logger: discardLogger(), Catalog: cat, Connections: conns})}
 }
 
 // org is an org with an Administrator key.
@@ -139,6 +162,25 @@ func (f *fixture) newKey(orgID, roleID string, scopes []patchbay.Capability, rat
 		f.t.Fatal(err)
 	}
 	return secret, k
+}
+
+// newConnection connects the fake vendor with an API key, as an
+// Administrator of the org would.
+func (f *fixture) newConnection(orgID string, n int) *patchbay.Connection {
+	f.t.Helper()
+	key := fmt.Sprintf("vendor-key-%s-%d", orgID, n)
+	f.vendor.AddAPIKey(key)
+	ctx := patchbay.WithPrincipal(context.Background(), &patchbay.Principal{OrgID: orgID, ActorType: patchbay.ActorSystem,
+		ActorID: "fixture", Capabilities: patchbay.NewCapabilitySet(patchbay.AllCapabilities...)})
+	res, err := f.conns.Create(ctx, connection.CreateRequest{Connector: fakevendor.Slug, AuthMode: patchbay.AuthAPIKey,
+		Fields: map[string]string{"api_key": key}})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := f.conns.SetOAuthClient(ctx, orgID, fakevendor.Slug, "client-"+orgID, "secret-"+orgID); err != nil {
+		f.t.Fatal(err)
+	}
+	return res.Connection
 }
 
 func (f *fixture) newRole(orgID, name string, caps ...patchbay.Capability) *patchbay.Role {

@@ -32,6 +32,24 @@ func TestRouteNeeds(t *testing.T) {
 		"update-role":    {roles},
 		"delete-role":    {roles, del},
 		"list-activity":  {activity},
+
+		"list-connectors":        {patchbay.CapConnectorsRead},
+		"get-connector":          {patchbay.CapConnectorsRead},
+		"list-connections":       {patchbay.CapConnectionsRead},
+		"usable-connections":     {patchbay.CapConnectionsRead},
+		"get-connection":         {patchbay.CapConnectionsRead},
+		"create-connection":      {patchbay.CapConnectionsCreate},
+		"authorize-connection":   {patchbay.CapConnectionsCreate},
+		"test-connection":        {patchbay.CapConnectionsTest},
+		"pause-connection":       {patchbay.CapConnectionsPause},
+		"resume-connection":      {patchbay.CapConnectionsPause},
+		"refresh-connection":     {patchbay.CapConnectionsRefresh},
+		"edit-connection-scopes": {patchbay.CapConnectionsScopes},
+		"disconnect-connection":  {patchbay.CapConnectionsDisconnect, del},
+		"list-oauth-clients":     {patchbay.CapSettingsManage},
+		"set-oauth-client":       {patchbay.CapSettingsManage},
+		"delete-oauth-client":    {patchbay.CapSettingsManage, del},
+		"report-connections":     {patchbay.CapConnectionsRead},
 	}
 	f := newFixture(t)
 	seen := map[string]bool{}

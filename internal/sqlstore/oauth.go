@@ -28,12 +28,14 @@ func (s *Store) SetOAuthClient(ctx context.Context, c *patchbay.OAuthClient) err
 	now := s.now()
 	c.CreatedAt, c.UpdatedAt = now, now
 	// On a replace the row keeps its id, which the sealed secret is bound to.
-	return s.w.QueryRowContext(ctx, `INSERT INTO oauth_clients (`+oauthClientColumns+`)
+	err := s.w.QueryRowContext(ctx, `INSERT INTO oauth_clients (`+oauthClientColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $6)
 		ON CONFLICT (org_id, connector_slug) DO UPDATE SET client_id = excluded.client_id,
 			client_secret = excluded.client_secret, updated_at = excluded.updated_at
 		RETURNING id, created_at`,
 		c.ID, c.OrgID, c.ConnectorSlug, c.ClientID, c.ClientSecret, now).Scan(&c.ID, &c.CreatedAt)
+	c.CreatedAt = c.CreatedAt.UTC()
+	return err
 }
 
 // FindOAuthClient implements patchbay.ConnectionStore.
@@ -88,6 +90,7 @@ func (s *Store) TakeOAuthState(ctx context.Context, stateHash string, now time.T
 	if err != nil {
 		return nil, notFound(err, "Unknown or already used authorization state.")
 	}
+	st.CreatedAt, st.ExpiresAt = st.CreatedAt.UTC(), st.ExpiresAt.UTC()
 	if !now.Before(st.ExpiresAt) {
 		return nil, patchbay.Errorf(patchbay.ENOTFOUND, "The authorization has expired; start again.")
 	}

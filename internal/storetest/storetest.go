@@ -71,6 +71,9 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) patchbay.St
 		{"APIKeys", apiKeyTests},
 		{"Activity", activityTests},
 		{"WithTx", txTests},
+		{"Connections", connectionTests},
+		{"OAuth", oauthTests},
+		{"Sealed", sealedTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
