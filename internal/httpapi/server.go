@@ -48,12 +48,12 @@ type Server struct {
 	catalog     Catalog
 	connections *connection.Service
 	logger      *slog.Logger
-	now     func() time.Time
-	mux     *http.ServeMux
-	api     huma.API
-	routes  []Route
-	limits  *keyLimiter
-	metrics *metrics
+	now         func() time.Time
+	mux         *http.ServeMux
+	api         huma.API
+	routes      []Route
+	limits      *keyLimiter
+	metrics     *metrics
 }
 
 // NewServer returns a server with every route registered.
