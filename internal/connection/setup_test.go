@@ -2,8 +2,10 @@ package connection_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -170,4 +172,47 @@ func forEngine(t *testing.T, fn func(t *testing.T, s *setup)) {
 			fn(t, newSetup(t, e))
 		})
 	}
+}
+
+// catalogWithReal returns the embedded catalog plus the fake vendor, for
+// tests that need a real connector.
+func (s *setup) catalogWithReal(slugs ...string) (connection.Catalog, error) {
+	dir := s.t.TempDir()
+	if err := s.vendor.WriteCatalog(dir); err != nil {
+		return nil, err
+	}
+	cat, err := connector.Load(dir, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, slug := range slugs {
+		if _, ok := cat.Get(slug); !ok {
+			s.t.Fatalf("catalog has no %s", slug)
+		}
+	}
+	return cat, nil
+}
+
+// catalogWith returns a catalog holding the fake vendor and one variant
+// of it, changed by edit (which must give it a new slug).
+func (s *setup) catalogWith(edit func(*patchbay.Connector)) connection.Catalog {
+	s.t.Helper()
+	dir := s.t.TempDir()
+	if err := s.vendor.WriteCatalog(dir); err != nil {
+		s.t.Fatal(err)
+	}
+	c := s.vendor.Connector()
+	edit(&c)
+	b, err := json.Marshal(c)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, c.Slug+".json"), b, 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	cat, err := connector.Load(dir, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return cat
 }
