@@ -161,6 +161,19 @@ func testConnectionsEndToEnd(t *testing.T, database string) {
 		t.Fatalf("wrong key: %v", err)
 	}
 
+	// The CLI reaches the same API.
+	remote := []string{"--url", srv.url, "--api-key", p.creds.APIKey}
+	if out, stderr, code := p.env.run(append([]string{"connections", "test", keyConn.Connection.ID}, remote...)...); code != 0 ||
+		!strings.Contains(out, "connected") {
+		t.Fatalf("cli connections test: exit %d\n%s%s", code, out, stderr)
+	}
+	if out, _, code := p.env.run(append([]string{"connections", "--json"}, remote...)...); code != 0 || !strings.Contains(out, conn.ID) {
+		t.Fatalf("cli connections list: exit %d\n%s", code, out)
+	}
+	if out, _, code := p.env.run(append([]string{"connectors", "--family", "payment"}, remote...)...); code != 0 || !strings.Contains(out, "stripe") {
+		t.Fatalf("cli connectors: exit %d\n%s", code, out)
+	}
+
 	act := func(action string) client.ConnectionResult {
 		t.Helper()
 		var res client.ConnectionResult

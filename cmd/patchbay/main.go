@@ -35,16 +35,18 @@ func main() {
 type cli struct {
 	Globals
 
-	Serve    serveCmd    `cmd:"" help:"Run the Patchbay server (migrates, and sets up an empty database)."`
-	Init     initCmd     `cmd:"" help:"Set up an empty database: first org, its Administrator and an admin API key, printed once."`
-	Migrate  migrateCmd  `cmd:"" help:"Apply pending database migrations."`
-	Org      orgCmd      `cmd:"" help:"Create orgs directly in the database."`
-	Me       meCmd       `cmd:"" help:"Describe the API key in use (remote)."`
-	APIKeys  apiKeysCmd  `cmd:"" name:"api-keys" help:"Create, list and revoke API keys (remote)."`
-	Activity activityCmd `cmd:"" help:"Read the activity log (remote)."`
-	Keys     keysCmd     `cmd:"" help:"Generate encryption keys and re-encrypt stored secrets under the current key."`
-	OAuth    oauthCmd    `cmd:"" name:"oauth-client" help:"Set platform-wide OAuth clients directly in the database."`
-	Version  versionCmd  `cmd:"" help:"Print the version."`
+	Serve       serveCmd       `cmd:"" help:"Run the Patchbay server (migrates, and sets up an empty database)."`
+	Init        initCmd        `cmd:"" help:"Set up an empty database: first org, its Administrator and an admin API key, printed once."`
+	Migrate     migrateCmd     `cmd:"" help:"Apply pending database migrations."`
+	Org         orgCmd         `cmd:"" help:"Create orgs directly in the database."`
+	Me          meCmd          `cmd:"" help:"Describe the API key in use (remote)."`
+	APIKeys     apiKeysCmd     `cmd:"" name:"api-keys" help:"Create, list and revoke API keys (remote)."`
+	Activity    activityCmd    `cmd:"" help:"Read the activity log (remote)."`
+	Connectors  connectorsCmd  `cmd:"" help:"Browse the connector library (remote)."`
+	Connections connectionsCmd `cmd:"" help:"List, test, pause, resume, refresh and disconnect connections (remote)."`
+	Keys        keysCmd        `cmd:"" help:"Generate encryption keys and re-encrypt stored secrets under the current key."`
+	OAuth       oauthCmd       `cmd:"" name:"oauth-client" help:"Set platform-wide OAuth clients directly in the database."`
+	Version     versionCmd     `cmd:"" help:"Print the version."`
 }
 
 // Globals are the flags every command accepts.
@@ -92,7 +94,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "patchbay: %v\n", err)
 		return 2
 	}
-	if err := kctx.Run(&c.Globals); err != nil {
+	// The connections subcommands share one Run; tell it which was named.
+	action := actionName(kctx.Selected().Name)
+	if err := kctx.Run(&c.Globals, action); err != nil {
 		fmt.Fprintf(stderr, "patchbay: %s\n", describe(err))
 		return 1
 	}
