@@ -273,33 +273,11 @@ func dumpRows(t *testing.T, e env) string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(list)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var tables []string
-	for rows.Next() {
-		var name string
-		rows.Scan(&name)
-		tables = append(tables, name)
-	}
-	rows.Close()
+	forEachRow(t, db, list, func(vals []any) { tables = append(tables, fmt.Sprint(vals[0])) })
 	var sb strings.Builder
 	for _, table := range tables {
-		rows, err := db.Query(`SELECT * FROM "` + table + `"`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
+		forEachRow(t, db, `SELECT * FROM "`+table+`"`, func(vals []any) {
 			for _, v := range vals {
 				if b, ok := v.([]byte); ok {
 					v = string(b)
@@ -307,8 +285,7 @@ func dumpRows(t *testing.T, e env) string {
 				fmt.Fprintf(&sb, "%v\t", v)
 			}
 			sb.WriteString("\n")
-		}
-		rows.Close()
+		})
 	}
 	return sb.String()
 }
@@ -358,4 +335,32 @@ func TestRefreshOnceAcrossProcesses(t *testing.T) {
 	}
 	a.stop(t)
 	b.stop(t)
+}
+
+// forEachRow runs a query and calls fn with each row's values.
+func forEachRow(t *testing.T, db *sql.DB, query string, fn func([]any)) {
+	t.Helper()
+	rows, err := db.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		fn(vals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -64,7 +65,8 @@ func (e env) run(args ...string) (stdout, stderr string, code int) {
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
 		return out.String(), errb.String(), ee.ExitCode()
 	} else if err != nil {
 		e.t.Fatal(err)
@@ -118,7 +120,7 @@ func (e env) serve() *server {
 	go copyLines(stdout, &s.stdout)
 	go copyLines(stderr, &s.stderr)
 	go func() { s.done <- s.cmd.Wait() }()
-	e.t.Cleanup(func() { s.cmd.Process.Kill() })
+	e.t.Cleanup(func() { _ = s.cmd.Process.Kill() })
 	select {
 	case s.url = <-urls:
 	case err := <-s.done:
@@ -132,7 +134,9 @@ func (e env) serve() *server {
 // stop sends SIGTERM and requires a clean exit.
 func (s *server) stop(t *testing.T) {
 	t.Helper()
-	s.cmd.Process.Signal(syscall.SIGTERM)
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case err := <-s.done:
 		if err != nil {
@@ -185,7 +189,8 @@ func testEndToEnd(t *testing.T, e env) {
 
 	srv := e.serve()
 	anon := client.New(srv.url, "")
-	if _, err := anon.Me(ctx); client.ErrorCode(err) != "unauthorized" || err.(*client.Error).Status != http.StatusUnauthorized {
+	var ce *client.Error
+	if _, err := anon.Me(ctx); !errors.As(err, &ce) || ce.Code != "unauthorized" || ce.Status != http.StatusUnauthorized {
 		t.Fatalf("no key: %v", err)
 	}
 	if err := anon.Ready(ctx); err != nil {

@@ -27,19 +27,18 @@ func (s *Service) SetOAuthClient(ctx context.Context, orgID, slug, clientID, cli
 		// The secret is bound to the row id, which a replace keeps: find it
 		// first so the seal matches.
 		c = &patchbay.OAuthClient{OrgID: orgID, ConnectorSlug: cn.Slug, ClientID: clientID}
-		if clients, err := tx.ListOAuthClients(ctx, orgID); err != nil {
+		clients, err := tx.ListOAuthClients(ctx, orgID)
+		if err != nil {
 			return err
-		} else {
-			for _, have := range clients {
-				if have.ConnectorSlug == cn.Slug {
-					c.ID = have.ID
-				}
+		}
+		for _, have := range clients {
+			if have.ConnectorSlug == cn.Slug {
+				c.ID = have.ID
 			}
 		}
 		if c.ID == "" {
 			c.ID = patchbay.NewID("ocl")
 		}
-		var err error
 		if c.ClientSecret, err = s.seal(clientSecretColumn, c.ID, clientSecret); err != nil {
 			return err
 		}

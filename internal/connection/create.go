@@ -75,7 +75,8 @@ func (s *Service) checkFields(cn *patchbay.Connector, in map[string]string, secr
 // requireFields checks the connector's required fields are present.
 func requireFields(cn *patchbay.Connector, in map[string]string, mode patchbay.AuthMode) error {
 	for _, f := range cn.Fields {
-		if f.Required && strings.TrimSpace(in[f.Name]) == "" && !(mode == patchbay.AuthSignedToken && f.Secret) {
+		generated := mode == patchbay.AuthSignedToken && f.Secret // Patchbay makes it
+		if f.Required && strings.TrimSpace(in[f.Name]) == "" && !generated {
 			return patchbay.Errorf(patchbay.EINVALID, "%s needs the %q field.", cn.Name, f.Label)
 		}
 	}

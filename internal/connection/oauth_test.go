@@ -2,6 +2,7 @@ package connection_test
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
@@ -239,8 +240,9 @@ func TestVendorRevokesGrant(t *testing.T) {
 func TestEditScopes(t *testing.T) {
 	forEngine(t, func(t *testing.T, s *setup) {
 		c := s.connectOAuth(connection.AuthorizeRequest{})
-		if err := connection.RequireScopes(c, "items:write"); patchbay.ErrorCode(err) != patchbay.ESCOPE ||
-			!slices.Equal(err.(*patchbay.Error).Details, []string{"items:write"}) {
+		var pe *patchbay.Error
+		if err := connection.RequireScopes(c, "items:write"); !errors.As(err, &pe) || pe.Code != patchbay.ESCOPE ||
+			!slices.Equal(pe.Details, []string{"items:write"}) {
 			t.Fatalf("RequireScopes: %v", err)
 		}
 		a, err := s.svc.StartAuthorization(s.ctx, connection.AuthorizeRequest{Connector: fakevendor.Slug, ConnectionID: c.ID,

@@ -376,8 +376,8 @@ func TestLoadDirRejectsBadFiles(t *testing.T) {
 		{"malformed JSON", "bad.json", func(dir string) { _ = os.WriteFile(filepath.Join(dir, "bad.json"), []byte("{"), 0o600) },
 			[]string{"bad.json"}},
 		{"unknown field", "typo.json", func(dir string) {
-			_ = os.WriteFile(filepath.Join(dir, "typo.json"), []byte(`{"slug":"typo","nmae":"Typo"}`), 0o600)
-		}, []string{"typo.json", "nmae"}},
+			_ = os.WriteFile(filepath.Join(dir, "typo.json"), []byte(`{"slug":"typo","nmae":"Typo"}`), 0o600) //nolint:misspell // a typo on purpose
+		}, []string{"typo.json", "nmae"}}, //nolint:misspell // the typo above
 		{"two values", "two.json", func(dir string) {
 			b, _ := json.Marshal(validConnector())
 			_ = os.WriteFile(filepath.Join(dir, "two.json"), append(b, b...), 0o600)

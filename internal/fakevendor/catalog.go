@@ -23,7 +23,7 @@ func (v *Vendor) WriteCatalog(dir string) error {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, c.Slug+".json"), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, c.Slug+".json"), b, 0o600); err != nil {
 			return err
 		}
 	}

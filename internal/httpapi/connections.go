@@ -266,7 +266,8 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) {
 		} else {
 			to += sep + "connection_id=" + url.QueryEscape(res.Connection.ID)
 		}
-		http.Redirect(w, r, to, http.StatusSeeOther)
+		http.Redirect(w, r, to, http.StatusSeeOther) //nolint:gosec // return_to was checked to be on Patchbay when the flow started
+
 		return
 	}
 	if err != nil {

@@ -195,10 +195,7 @@ func TestOrgIsolationMatrix(t *testing.T) {
 	}
 	before := snapshot()
 	// Every identifier of org A that must never reach org B.
-	var secretsOfA []string
-	for _, s := range []string{a.Org.ID, a.Admin.ID, a.Admin.Email, a.Key.ID, a.Key.Prefix, tg.apiKey, tg.user, tg.role, tg.connection} {
-		secretsOfA = append(secretsOfA, s)
-	}
+	secretsOfA := []string{a.Org.ID, a.Admin.ID, a.Admin.Email, a.Key.ID, a.Key.Prefix, tg.apiKey, tg.user, tg.role, tg.connection}
 
 	for i, rt := range f.srv.Routes() {
 		t.Run(rt.ID, func(t *testing.T) {

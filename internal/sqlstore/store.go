@@ -139,7 +139,13 @@ func (s *Store) WithTx(ctx context.Context, fn func(patchbay.Store) error) error
 
 // inTx is WithTx for methods of this package that need the concrete store.
 func (s *Store) inTx(ctx context.Context, fn func(*Store) error) error {
-	return s.WithTx(ctx, func(tx patchbay.Store) error { return fn(tx.(*Store)) }) //nolint:forcetypeassert // WithTx always passes a *Store
+	return s.WithTx(ctx, func(tx patchbay.Store) error {
+		t, ok := tx.(*Store)
+		if !ok {
+			return fmt.Errorf("sqlstore: transaction of type %T", tx)
+		}
+		return fn(t)
+	})
 }
 
 // Ping implements patchbay.Store.

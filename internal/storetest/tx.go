@@ -62,8 +62,10 @@ func writeAll(t *testing.T, e *env, tx patchbay.Store) (*written, error) {
 	if _, err := tx.FindUser(e.ctx, w.org.ID, w.user.ID); err != nil {
 		return nil, fmt.Errorf("FindUser inside the transaction: %w", err)
 	}
-	if n, err := tx.CountOrgs(e.ctx); err != nil || n != 1 {
-		return nil, fmt.Errorf("CountOrgs inside the transaction = %d, %v; want 1", n, err)
+	if n, err := tx.CountOrgs(e.ctx); err != nil {
+		return nil, fmt.Errorf("CountOrgs inside the transaction: %w", err)
+	} else if n != 1 {
+		return nil, fmt.Errorf("CountOrgs inside the transaction = %d, want 1", n)
 	}
 	return w, nil
 }
