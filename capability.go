@@ -38,6 +38,10 @@ const (
 	// Administrator and Editor: read the activity log.
 	CapActivityRead Capability = "activity:read"
 
+	// Administrator (and custom roles for the host platform's keys): publish
+	// events and queue vendor API calls.
+	CapEventsPublish Capability = "events:publish"
+
 	// Administrator: the extra capability payment-family connectors need.
 	CapManagePaymentCredentials Capability = "manage_payment_credentials"
 
@@ -52,7 +56,7 @@ var AllCapabilities = []Capability{
 	CapConnectionsTest, CapConnectionsPause, CapDeliveriesRetry,
 	CapConnectionsCreate, CapConnectionsScopes, CapConnectionsRefresh, CapConnectionsDisconnect,
 	CapEndpointsManage, CapAPIKeysManage, CapUsersManage, CapRolesManage, CapSettingsManage,
-	CapActivityRead, CapManagePaymentCredentials, CapDelete,
+	CapActivityRead, CapEventsPublish, CapManagePaymentCredentials, CapDelete,
 }
 
 // Valid reports whether c is a known capability.

@@ -30,6 +30,7 @@ type Store interface {
 	APIKeyStore
 	ActivityStore
 	ConnectionStore
+	DeliveryStore
 	SealedStore
 }
 

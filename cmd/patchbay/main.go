@@ -62,6 +62,8 @@ type Globals struct {
 	ConnectorURLs   string        `name:"connector-urls" env:"PATCHBAY_CONNECTOR_URLS" help:"Base-URL overrides: slug=url[,slug=url…]; every URL of the connector moves to that origin."`
 	RefreshInterval time.Duration `name:"refresh-interval" env:"PATCHBAY_REFRESH_INTERVAL" default:"30s" help:"How often credentials about to expire are refreshed."`
 	RefreshAhead    time.Duration `name:"refresh-ahead" env:"PATCHBAY_REFRESH_AHEAD" default:"2m" help:"A credential used within this long of its expiry is refreshed first."`
+	AllowNetworks   string        `name:"allow-networks" env:"PATCHBAY_ALLOW_NETWORKS" help:"CIDRs outbound deliveries may reach although private or loopback (development and tests), e.g. 127.0.0.0/8."`
+	Workers         int           `name:"delivery-workers" env:"PATCHBAY_DELIVERY_WORKERS" default:"64" help:"Deliveries attempted at once by this process."`
 	URL             string        `name:"url" env:"PATCHBAY_URL" help:"Server URL for remote commands; the public URL by default."`
 	APIKey          string        `name:"api-key" env:"PATCHBAY_API_KEY" help:"API key for remote commands."`
 	JSON            bool          `name:"json" help:"Print machine-readable JSON."`

@@ -14,6 +14,7 @@ import (
 	"github.com/patchbay/patchbay"
 	"github.com/patchbay/patchbay/internal/connection"
 	"github.com/patchbay/patchbay/internal/connector"
+	"github.com/patchbay/patchbay/internal/delivery"
 	"github.com/patchbay/patchbay/internal/httpapi"
 	"github.com/patchbay/patchbay/internal/postgres"
 	"github.com/patchbay/patchbay/internal/secret"
@@ -30,9 +31,12 @@ type Main struct {
 	Store       *sqlstore.Store
 	Catalog     *connector.Catalog
 	Connections *connection.Service
+	Deliveries  *delivery.Service
+	Engine      *delivery.Engine
 	HTTP        *http.Server
 
-	listener net.Listener
+	listener   net.Listener
+	stopListen context.CancelFunc
 }
 
 // newLogger returns the process logger, writing to stderr.
@@ -171,9 +175,28 @@ func (m *Main) Open(ctx context.Context, setup setupFlags) error {
 		}
 	}
 
-	m.Connections.Start(context.WithoutCancel(ctx), g.RefreshInterval)
+	allow, err := delivery.ParseNetworks(g.AllowNetworks)
+	if err != nil {
+		return err
+	}
+	if len(allow) > 0 {
+		m.Logger.Warn("outbound deliveries may reach these private networks", "networks", g.AllowNetworks)
+	}
+	m.Deliveries = delivery.NewService(m.Store, m.Ring, nil, m.Logger, nil)
+	m.Engine = delivery.NewEngine(delivery.EngineConfig{Store: m.Store, Ring: m.Ring,
+		Client: delivery.NewClient(delivery.Options{AllowNetworks: allow}), Connections: m.Connections,
+		Policy: delivery.DefaultPolicy(), Workers: g.Workers, Logger: m.Logger, Disable: m.Deliveries.Disable})
+	m.Deliveries.SetEngine(m.Engine)
+	background := context.WithoutCancel(ctx)
+	m.Engine.Start(background)
+	if strings.HasPrefix(g.Database, "postgres") {
+		lctx, cancel := context.WithCancel(background)
+		m.stopListen = cancel
+		go postgres.Listen(lctx, g.Database, m.Engine.Wake, m.Logger)
+	}
+	m.Connections.Start(background, g.RefreshInterval)
 	api := httpapi.NewServer(httpapi.Config{Store: m.Store, Logger: m.Logger, Version: version,
-		Catalog: m.Catalog, Connections: m.Connections})
+		Catalog: m.Catalog, Connections: m.Connections, Deliveries: m.Deliveries})
 	m.HTTP = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -200,12 +223,18 @@ func (m *Main) Close() error {
 	if m.Connections != nil {
 		m.Connections.Stop()
 	}
+	if m.stopListen != nil {
+		m.stopListen()
+	}
 	if m.HTTP != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		err = m.HTTP.Shutdown(ctx)
 	} else if m.listener != nil {
 		err = m.listener.Close()
+	}
+	if m.Engine != nil {
+		m.Engine.Stop() // after the HTTP server: no publish wakes a stopped engine
 	}
 	if m.Store != nil {
 		err = errors.Join(err, m.Store.Close())

@@ -20,6 +20,7 @@ import (
 	"github.com/patchbay/patchbay"
 	"github.com/patchbay/patchbay/internal/connection"
 	"github.com/patchbay/patchbay/internal/connector"
+	"github.com/patchbay/patchbay/internal/delivery"
 )
 
 // Config configures a Server.
@@ -34,6 +35,8 @@ type Config struct {
 	// plane over it.
 	Catalog     Catalog
 	Connections *connection.Service
+	// Deliveries is the outbound delivery service.
+	Deliveries *delivery.Service
 }
 
 // Catalog is the connector catalog the API lists.
@@ -47,6 +50,7 @@ type Server struct {
 	store       patchbay.Store
 	catalog     Catalog
 	connections *connection.Service
+	deliveries  *delivery.Service
 	logger      *slog.Logger
 	now         func() time.Time
 	mux         *http.ServeMux
@@ -58,7 +62,7 @@ type Server struct {
 
 // NewServer returns a server with every route registered.
 func NewServer(cfg Config) *Server {
-	s := &Server{store: cfg.Store, catalog: cfg.Catalog, connections: cfg.Connections, logger: cfg.Logger,
+	s := &Server{store: cfg.Store, catalog: cfg.Catalog, connections: cfg.Connections, deliveries: cfg.Deliveries, logger: cfg.Logger,
 		now: cfg.Now, mux: http.NewServeMux()}
 	if s.logger == nil {
 		s.logger = slog.Default()

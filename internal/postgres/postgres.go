@@ -57,6 +57,8 @@ func Open(ctx context.Context, url string, now func() time.Time) (*sqlstore.Stor
 			Goose:             goose.DialectPostgres,
 			IsUniqueViolation: isUniqueViolation,
 			ForUpdate:         " FOR UPDATE",
+			SkipLocked:        " FOR UPDATE SKIP LOCKED",
+			Notify:            "SELECT pg_notify('" + Channel(cfg.ConnConfig.RuntimeParams["search_path"]) + "', '')",
 			MigrateOptions:    []goose.ProviderOption{goose.WithSessionLocker(locker)},
 		},
 		Write:      db,

@@ -16,6 +16,8 @@ var sealedColumns = []patchbay.SealedColumn{
 	{Table: "connections", Column: "refresh_token", Key: "id"},
 	{Table: "oauth_clients", Column: "client_secret", Key: "id"},
 	{Table: "oauth_states", Column: "code_verifier", Key: "state"},
+	{Table: "endpoints", Column: "secret", Key: "id"},
+	{Table: "endpoints", Column: "previous_secret", Key: "id"},
 }
 
 // SealedColumns implements patchbay.SealedStore.

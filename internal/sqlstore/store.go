@@ -32,6 +32,12 @@ type Dialect struct {
 	// a transaction (" FOR UPDATE" on PostgreSQL; SQLite's BEGIN IMMEDIATE
 	// already holds the database's one write lock).
 	ForUpdate string
+	// SkipLocked is appended to the SELECT that claims queue rows (" FOR
+	// UPDATE SKIP LOCKED" on PostgreSQL, so replicas claim different rows).
+	SkipLocked string
+	// Notify is the statement that wakes other replicas' engines when the
+	// transaction commits; empty when there is nothing to wake.
+	Notify string
 	// MigrateOptions are extra options for the migration provider, such as
 	// a lock that keeps replicas from migrating at once.
 	MigrateOptions []goose.ProviderOption
@@ -229,6 +235,18 @@ func (q *query) page(p patchbay.Page, timeCol string) (string, error) {
 		q.and(fmt.Sprintf("(%s, id) < (%s, %s)", timeCol, q.arg(c.At), q.arg(c.ID)))
 	}
 	return fmt.Sprintf(" ORDER BY %s DESC, id DESC LIMIT %d", timeCol, p.Size()+1), nil
+}
+
+// pageAscending is page for a list ordered by (timeCol, id) ascending.
+func (q *query) pageAscending(p patchbay.Page, timeCol string) (string, error) {
+	c, err := p.DecodeCursor()
+	if err != nil {
+		return "", err
+	}
+	if c != nil {
+		q.and(fmt.Sprintf("(%s, id) > (%s, %s)", timeCol, q.arg(c.At), q.arg(c.ID)))
+	}
+	return fmt.Sprintf(" ORDER BY %s, id LIMIT %d", timeCol, p.Size()+1), nil
 }
 
 // String returns the statement with its WHERE clause and tail.

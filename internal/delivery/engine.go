@@ -1,0 +1,463 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/patchbay/patchbay"
+	"github.com/patchbay/patchbay/internal/connection"
+	"github.com/patchbay/patchbay/internal/secret"
+)
+
+// EngineConfig configures an Engine.
+type EngineConfig struct {
+	Store       patchbay.Store
+	Ring        *secret.Ring
+	Client      *http.Client        // the outbound-safe client (NewClient)
+	Connections *connection.Service // for vendor API calls
+	Policy      Policy              // the default retry policy
+	Workers     int                 // concurrent attempts; 32 when zero
+	Batch       int                 // deliveries claimed per query; 64 when zero
+	Lease       time.Duration       // how long a claim holds; 2 minutes when zero
+	Logger      *slog.Logger
+	Now         func() time.Time
+	Rand        func() float64 // jitter source; math/rand when nil
+	// Disable is called for endpoints the circuit breaker trips.
+	Disable func(ctx context.Context, e *patchbay.Endpoint)
+}
+
+// Engine sends deliveries: it claims due ones from the queue in the
+// database with a lease, attempts them on a bounded pool of workers, and
+// records outcomes in batches. Several engines (replicas) may share one
+// database; a delivery whose worker died is claimed again once its lease
+// expires.
+type Engine struct {
+	cfg     EngineConfig
+	owner   string
+	wake    chan struct{}
+	results chan patchbay.AttemptResult
+	limits  sync.Map // endpoint id → *rate.Limiter
+	stop    context.CancelFunc
+	done    sync.WaitGroup
+}
+
+// NewEngine returns an engine; Start runs it.
+func NewEngine(cfg EngineConfig) *Engine {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 32
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 64
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 2 * time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = patchbay.Now
+	}
+	return &Engine{cfg: cfg, owner: patchbay.NewID("eng"), wake: make(chan struct{}, 1),
+		results: make(chan patchbay.AttemptResult, 4*cfg.Workers)}
+}
+
+// Wake makes the engine look at the queue now (after a publish, a retry,
+// or a notification from another replica).
+func (e *Engine) Wake() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Start runs the engine until Stop.
+func (e *Engine) Start(ctx context.Context) {
+	ctx, e.stop = context.WithCancel(ctx)
+	jobs := make(chan *job)
+	var workers sync.WaitGroup
+	for i := 0; i < e.cfg.Workers; i++ {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for j := range jobs {
+				e.results <- e.attempt(ctx, j)
+			}
+		}()
+	}
+	e.done.Add(2)
+	go func() {
+		defer e.done.Done()
+		e.record(ctx)
+	}()
+	go func() {
+		defer e.done.Done()
+		e.claim(ctx, jobs)
+		close(jobs)
+		workers.Wait()
+		close(e.results)
+	}()
+}
+
+// Stop stops claiming, lets attempts in flight finish and records them.
+func (e *Engine) Stop() {
+	if e.stop != nil {
+		e.stop()
+		e.done.Wait()
+		e.stop = nil
+	}
+}
+
+// job is a claimed delivery with what its attempt needs.
+type job struct {
+	d        *patchbay.Delivery
+	endpoint *patchbay.Endpoint
+	event    *patchbay.Event
+}
+
+// claim feeds due deliveries to the workers, never holding more claimed
+// deliveries than the workers can start soon, and sleeps until the next
+// due time, a wake-up, or a poll interval.
+func (e *Engine) claim(ctx context.Context, jobs chan<- *job) {
+	const poll = time.Second
+	for ctx.Err() == nil {
+		now := e.cfg.Now()
+		ds, err := e.cfg.Store.ClaimDeliveries(ctx, e.owner, now, now.Add(e.cfg.Lease), e.cfg.Batch)
+		if err != nil {
+			if ctx.Err() == nil {
+				e.cfg.Logger.Error("claim deliveries", "error", err.Error())
+			}
+			sleep(ctx, e.wake, poll)
+			continue
+		}
+		if len(ds) == 0 {
+			wait := poll
+			if next, err := e.cfg.Store.NextDue(ctx); err == nil && next != nil {
+				wait = min(max(next.Sub(e.cfg.Now()), time.Millisecond), poll)
+			}
+			sleep(ctx, e.wake, wait)
+			continue
+		}
+		endpoints, events := map[string]*patchbay.Endpoint{}, map[string]*patchbay.Event{}
+		for _, d := range ds {
+			j := &job{d: d}
+			if d.EndpointID != "" {
+				j.endpoint = e.lookupEndpoint(ctx, endpoints, d)
+			}
+			if d.EventID != "" {
+				j.event = e.lookupEvent(ctx, events, d)
+			}
+			select {
+			case jobs <- j:
+			case <-ctx.Done():
+				return // unsent claims are taken again when their lease ends
+			}
+		}
+	}
+}
+
+func (e *Engine) lookupEndpoint(ctx context.Context, cache map[string]*patchbay.Endpoint, d *patchbay.Delivery) *patchbay.Endpoint {
+	if ep, ok := cache[d.EndpointID]; ok {
+		return ep
+	}
+	ep, err := e.cfg.Store.FindEndpoint(ctx, d.OrgID, d.EndpointID)
+	if err != nil {
+		ep = nil // deleted; the attempt dead-letters it
+	}
+	cache[d.EndpointID] = ep
+	return ep
+}
+
+func (e *Engine) lookupEvent(ctx context.Context, cache map[string]*patchbay.Event, d *patchbay.Delivery) *patchbay.Event {
+	if ev, ok := cache[d.EventID]; ok {
+		return ev
+	}
+	ev, err := e.cfg.Store.FindEvent(ctx, d.OrgID, d.EventID)
+	if err != nil {
+		ev = nil
+	}
+	cache[d.EventID] = ev
+	return ev
+}
+
+func sleep(ctx context.Context, wake <-chan struct{}, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-wake:
+	case <-t.C:
+	}
+}
+
+// record stores results in batches: whatever has arrived is written in one
+// transaction, so a busy engine commits many attempts per write.
+func (e *Engine) record(ctx context.Context) {
+	batch := make([]patchbay.AttemptResult, 0, 256)
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		wctx := context.WithoutCancel(ctx)
+		tripped, err := e.cfg.Store.FinishAttempts(wctx, e.owner, batch)
+		if err != nil {
+			e.cfg.Logger.Error("record attempts", "error", err.Error(), "count", len(batch))
+		}
+		for _, ep := range tripped {
+			if e.cfg.Disable != nil {
+				e.cfg.Disable(wctx, ep)
+			}
+		}
+		if len(tripped) > 0 {
+			e.Wake()
+		}
+		batch = batch[:0]
+	}
+	for r := range e.results {
+		batch = append(batch, r)
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case r, ok := <-e.results:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		flush()
+	}
+	flush()
+}
+
+// responseExcerpt bounds what the log keeps of a response body.
+const responseExcerpt = 1024
+
+// attempt makes one attempt of a delivery and returns its outcome.
+func (e *Engine) attempt(ctx context.Context, j *job) patchbay.AttemptResult {
+	d := j.d
+	started := e.cfg.Now()
+	a := &patchbay.Attempt{OrgID: d.OrgID, DeliveryID: d.ID, Number: d.Attempts + 1, StartedAt: started,
+		Manual: d.RoundAttempts == 0 && d.Attempts > 0}
+	policy := e.cfg.Policy
+	var resp *http.Response
+	var err error
+	clock := time.Now()
+	switch {
+	case d.EndpointID != "":
+		if j.endpoint == nil {
+			return e.dead(d, a, "The endpoint was deleted.")
+		}
+		if !j.endpoint.Accepting() {
+			return e.hold(d)
+		}
+		if len(j.endpoint.Schedule) > 0 {
+			policy.Schedule = j.endpoint.Schedule
+		}
+		if j.endpoint.MaxAttempts > 0 {
+			policy.MaxAttempts = j.endpoint.MaxAttempts
+		}
+		if j.event == nil {
+			return e.dead(d, a, "The event is gone (pruned by retention).")
+		}
+		resp, err = e.sendWebhook(ctx, j)
+	default:
+		resp, err = e.cfg.Connections.Do(ctx, d.OrgID, d.ConnectionID, d.Method, d.Path, d.Body)
+		if errors.Is(err, connection.ErrPaused) {
+			return e.hold(d)
+		}
+	}
+	a.Latency = time.Since(clock)
+	d.Attempts++
+	d.RoundAttempts++
+	d.LastAttemptAt = &started
+	var retryAfter time.Duration
+	if err != nil {
+		a.Error = describe(err)
+	} else {
+		a.StatusCode = resp.StatusCode
+		excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, responseExcerpt))
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		a.Response = string(bytes.ToValidUTF8(excerpt, []byte("?")))
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			retryAfter, _ = RetryAfter(resp.Header, e.cfg.Now())
+		}
+		if resp.StatusCode < 200 || resp.StatusCode >= 300 {
+			a.Error = "The receiver answered " + strconv.Itoa(resp.StatusCode) + " " + http.StatusText(resp.StatusCode) + "."
+		}
+	}
+	d.LastStatusCode, d.LastError = a.StatusCode, a.Error
+	if a.Error == "" {
+		d.Status, d.DeliveredAt = patchbay.DeliveryDelivered, &started
+		return patchbay.AttemptResult{Delivery: d, Attempt: a}
+	}
+	delay, dead := policy.Next(d.RoundAttempts, e.cfg.Rand)
+	if dead {
+		d.Status = patchbay.DeliveryDeadLetter
+	} else {
+		d.Status, d.NextAttemptAt = patchbay.DeliveryRetrying, e.cfg.Now().Add(max(delay, retryAfter))
+	}
+	return patchbay.AttemptResult{Delivery: d, Attempt: a}
+}
+
+func (e *Engine) dead(d *patchbay.Delivery, a *patchbay.Attempt, why string) patchbay.AttemptResult {
+	d.Attempts++
+	d.RoundAttempts++
+	d.Status, d.LastError, a.Error = patchbay.DeliveryDeadLetter, why, why
+	return patchbay.AttemptResult{Delivery: d, Attempt: a}
+}
+
+// hold parks a delivery whose endpoint or connection does not accept
+// deliveries now; no attempt is made or recorded.
+func (e *Engine) hold(d *patchbay.Delivery) patchbay.AttemptResult {
+	d.Status = patchbay.DeliveryHeld
+	return patchbay.AttemptResult{Delivery: d}
+}
+
+// describe turns a transport error into a log line without the URL or
+// address (a URL may carry a token in its query).
+func describe(err error) string {
+	var pe *patchbay.Error
+	if errors.As(err, &pe) {
+		return pe.Message
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		err = oe.Err
+	}
+	switch {
+	case errors.Is(err, ErrForbiddenAddress), errors.Is(err, ErrForbiddenScheme):
+		return "Refused by the outbound policy: " + err.Error() + "."
+	case errors.Is(err, ErrTooManyRedirects):
+		return "Too many redirects."
+	case errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err):
+		return "The receiver did not answer in time."
+	}
+	return "Network error: " + err.Error() + "."
+}
+
+// envelope is the body of a webhook: the event with its metadata.
+type envelope struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	Timestamp time.Time       `json:"timestamp"`
+	Source    *source         `json:"source,omitempty"`
+	Data      json.RawMessage `json:"data"`
+}
+
+type source struct {
+	Module string `json:"module,omitempty"`
+	ID     string `json:"id,omitempty"`
+}
+
+// sendWebhook signs and posts an event to an endpoint.
+func (e *Engine) sendWebhook(ctx context.Context, j *job) (*http.Response, error) {
+	ep, ev := j.endpoint, j.event
+	env := envelope{ID: ev.ID, Type: ev.Type, Timestamp: ev.CreatedAt.UTC(), Data: ev.Payload}
+	if ev.SourceModule != "" || ev.SourceID != "" {
+		env.Source = &source{Module: ev.SourceModule, ID: ev.SourceID}
+	}
+	body, err := json.Marshal(env)
+	if err != nil {
+		return nil, err
+	}
+	secrets, err := e.secrets(ep)
+	if err != nil {
+		return nil, err
+	}
+	h, err := Headers(ev.ID, e.cfg.Now(), body, secrets...)
+	if err != nil {
+		return nil, err
+	}
+	if ep.RateLimit > 0 {
+		if err := e.limiter(ep).Wait(ctx); err != nil {
+			return nil, err
+		}
+	}
+	timeout := ep.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	for k, v := range ep.Headers {
+		req.Header.Set(k, v)
+	}
+	for k, v := range h { // the signature headers win over custom ones
+		req.Header[k] = v
+	}
+	req.Header.Set("User-Agent", "Patchbay-Webhooks")
+	resp, err := e.cfg.Client.Do(req)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = cancelOnClose{resp.Body, cancel}
+	return resp, nil
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
+// secrets opens the endpoint's signing secrets: the current one, and the
+// previous one while it has not expired.
+func (e *Engine) secrets(ep *patchbay.Endpoint) ([]string, error) {
+	cur, err := e.cfg.Ring.Open(ep.Secret, SecretColumn.AssociatedData(ep.ID))
+	if err != nil {
+		return nil, errors.New("the endpoint's signing secret cannot be decrypted")
+	}
+	out := []string{string(cur)}
+	if ep.PreviousSecret != "" && ep.PreviousSecretExpiresAt != nil && e.cfg.Now().Before(*ep.PreviousSecretExpiresAt) {
+		if prev, err := e.cfg.Ring.Open(ep.PreviousSecret, PreviousSecretColumn.AssociatedData(ep.ID)); err == nil {
+			out = append(out, string(prev))
+		}
+	}
+	return out, nil
+}
+
+func (e *Engine) limiter(ep *patchbay.Endpoint) *rate.Limiter {
+	l, ok := e.limits.Load(ep.ID)
+	if !ok || l.(*rate.Limiter).Limit() != rate.Limit(ep.RateLimit) {
+		l = rate.NewLimiter(rate.Limit(ep.RateLimit), max(1, ep.RateLimit))
+		e.limits.Store(ep.ID, l)
+	}
+	return l.(*rate.Limiter)
+}
+
+// The sealed columns of an endpoint's secrets.
+var (
+	SecretColumn         = patchbay.SealedColumn{Table: "endpoints", Column: "secret", Key: "id"}
+	PreviousSecretColumn = patchbay.SealedColumn{Table: "endpoints", Column: "previous_secret", Key: "id"}
+)

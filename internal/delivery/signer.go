@@ -1,0 +1,119 @@
+// Package delivery sends events to webhook endpoints: it signs them per
+// Standard Webhooks, decides when a failed attempt is retried, and dials
+// user-supplied URLs only where the outbound policy allows.
+package delivery
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/patchbay/patchbay"
+)
+
+// Standard Webhooks (https://www.standardwebhooks.com) header names.
+const (
+	HeaderID        = "webhook-id"
+	HeaderTimestamp = "webhook-timestamp"
+	HeaderSignature = "webhook-signature"
+)
+
+// SecretPrefix starts every signing secret; the rest is the standard base64
+// encoding of the HMAC key.
+const SecretPrefix = "whsec_"
+
+// Key sizes the spec recommends for a signing secret, in bytes.
+const (
+	minSecretBytes = 24
+	maxSecretBytes = 64
+)
+
+// NewSecret returns a new signing secret: "whsec_" followed by the standard
+// base64 encoding of 24 random bytes (the spec's minimum, as Svix uses).
+func NewSecret() string {
+	key := make([]byte, minSecretBytes)
+	rand.Read(key) // never fails: crypto/rand aborts the program instead
+	return SecretPrefix + base64.StdEncoding.EncodeToString(key)
+}
+
+// ValidateSecret returns EINVALID unless secret is "whsec_" followed by the
+// standard base64 encoding of a 24- to 64-byte key. Use it on secrets that
+// users supply; NewSecret's are always valid.
+func ValidateSecret(secret string) error {
+	_, err := secretKey(secret)
+	return err
+}
+
+// secretKey decodes the HMAC key of a "whsec_…" secret. Its errors never quote
+// the secret.
+func secretKey(secret string) ([]byte, error) {
+	enc, ok := strings.CutPrefix(secret, SecretPrefix)
+	if !ok {
+		return nil, patchbay.Errorf(patchbay.EINVALID, "Signing secret must start with %q.", SecretPrefix)
+	}
+	key, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		return nil, patchbay.Errorf(patchbay.EINVALID, "Signing secret is not valid base64 after %q.", SecretPrefix)
+	}
+	if len(key) < minSecretBytes || len(key) > maxSecretBytes {
+		return nil, patchbay.Errorf(patchbay.EINVALID, "Signing secret must encode %d to %d bytes.", minSecretBytes, maxSecretBytes)
+	}
+	return key, nil
+}
+
+// Sign returns the Standard Webhooks signature of one message: "v1," followed
+// by the base64 HMAC-SHA256, keyed with the secret's decoded key, of
+// msgID + "." + ts in unix seconds + "." + body. It returns EINVALID if the
+// secret is malformed (see ValidateSecret).
+func Sign(secret, msgID string, ts time.Time, body []byte) (string, error) {
+	key, err := secretKey(secret)
+	if err != nil {
+		return "", err
+	}
+	return sign(key, msgID, ts.Unix(), body), nil
+}
+
+func sign(key []byte, msgID string, unix int64, body []byte) string {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(msgID))
+	mac.Write([]byte{'.'})
+	mac.Write(strconv.AppendInt(nil, unix, 10))
+	mac.Write([]byte{'.'})
+	mac.Write(body)
+	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// Headers returns the headers of one signed delivery: webhook-id,
+// webhook-timestamp (unix seconds), webhook-signature with one "v1,…" per
+// secret separated by single spaces (two while a secret rotates, so receivers
+// holding either secret verify it), and Content-Type: application/json.
+// It returns EINVALID if msgID is empty, no secret is given, or a secret is
+// malformed.
+func Headers(msgID string, ts time.Time, body []byte, secrets ...string) (http.Header, error) {
+	if msgID == "" {
+		return nil, patchbay.Errorf(patchbay.EINVALID, "Message ID is required to sign a delivery.")
+	}
+	if len(secrets) == 0 {
+		return nil, patchbay.Errorf(patchbay.EINVALID, "At least one signing secret is required.")
+	}
+	unix := ts.Unix()
+	sigs := make([]string, len(secrets))
+	for i, s := range secrets {
+		key, err := secretKey(s)
+		if err != nil {
+			return nil, err
+		}
+		sigs[i] = sign(key, msgID, unix, body)
+	}
+	h := make(http.Header, 4)
+	h.Set(HeaderID, msgID)
+	h.Set(HeaderTimestamp, strconv.FormatInt(unix, 10))
+	h.Set(HeaderSignature, strings.Join(sigs, " "))
+	h.Set("Content-Type", "application/json")
+	return h, nil
+}

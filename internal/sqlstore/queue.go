@@ -1,0 +1,332 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/patchbay/patchbay"
+)
+
+// CreateEvent implements patchbay.DeliveryStore.
+func (s *Store) CreateEvent(ctx context.Context, ev *patchbay.Event) (*patchbay.Event, bool, error) {
+	if ev.IdempotencyKey != "" {
+		if found, err := s.findEventByKey(ctx, ev.OrgID, ev.IdempotencyKey); err == nil {
+			return found, false, nil
+		} else if patchbay.ErrorCode(err) != patchbay.ENOTFOUND {
+			return nil, false, err
+		}
+	}
+	if ev.ID == "" {
+		ev.ID = patchbay.NewID("evt")
+	}
+	ev.CreatedAt = s.now()
+	var key any
+	if ev.IdempotencyKey != "" {
+		key = ev.IdempotencyKey
+	}
+	_, err := s.w.ExecContext(ctx, `INSERT INTO events (id, org_id, type, payload, source_module, source_id, idempotency_key, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		ev.ID, ev.OrgID, ev.Type, string(ev.Payload), ev.SourceModule, ev.SourceID, key, ev.CreatedAt)
+	if err != nil {
+		if s.cfg.Dialect.IsUniqueViolation(err) && ev.IdempotencyKey != "" {
+			// Another request with the key won the race; inside a
+			// transaction this aborts it, and the caller's retry finds it.
+			return nil, false, &patchbay.Error{Code: patchbay.ECONFLICT, Message: "An event with this idempotency key is being stored; retry.", Err: err}
+		}
+		return nil, false, err
+	}
+	return ev, true, nil
+}
+
+const eventColumns = `id, org_id, type, payload, source_module, source_id, COALESCE(idempotency_key, ''), created_at`
+
+func scanEvent(row scanner) (*patchbay.Event, error) {
+	var ev patchbay.Event
+	var payload string
+	if err := row.Scan(&ev.ID, &ev.OrgID, &ev.Type, &payload, &ev.SourceModule, &ev.SourceID, &ev.IdempotencyKey, &ev.CreatedAt); err != nil {
+		return nil, err
+	}
+	ev.Payload, ev.CreatedAt = []byte(payload), ev.CreatedAt.UTC()
+	return &ev, nil
+}
+
+func (s *Store) findEventByKey(ctx context.Context, orgID, key string) (*patchbay.Event, error) {
+	ev, err := scanEvent(s.w.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE org_id = $1 AND idempotency_key = $2`, orgID, key))
+	if err != nil {
+		return nil, notFound(err, "Event not found.")
+	}
+	return ev, nil
+}
+
+// FindEvent implements patchbay.DeliveryStore.
+func (s *Store) FindEvent(ctx context.Context, orgID, id string) (*patchbay.Event, error) {
+	ev, err := scanEvent(s.r.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM events WHERE org_id = $1 AND id = $2`, orgID, id))
+	if err != nil {
+		return nil, notFound(err, "Event not found.")
+	}
+	return ev, nil
+}
+
+const deliveryColumns = `id, org_id, event_id, event_type, source_module, source_id, endpoint_id, connection_id, method,
+	path, body, status, attempts, round_attempts, next_attempt_at, last_attempt_at, last_status_code, last_error,
+	delivered_at, created_at, updated_at`
+
+func scanDelivery(row scanner) (*patchbay.Delivery, error) {
+	var d patchbay.Delivery
+	var body string
+	var last, delivered sql.NullTime
+	err := row.Scan(&d.ID, &d.OrgID, &d.EventID, &d.EventType, &d.SourceModule, &d.SourceID, &d.EndpointID,
+		&d.ConnectionID, &d.Method, &d.Path, &body, &d.Status, &d.Attempts, &d.RoundAttempts, &d.NextAttemptAt, &last,
+		&d.LastStatusCode, &d.LastError, &delivered, &d.CreatedAt, &d.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	if body != "" {
+		d.Body = []byte(body)
+	}
+	d.LastAttemptAt, d.DeliveredAt = timePtr(last), timePtr(delivered)
+	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = d.NextAttemptAt.UTC(), d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+	return &d, nil
+}
+
+// CreateDeliveries implements patchbay.DeliveryStore.
+func (s *Store) CreateDeliveries(ctx context.Context, ds []*patchbay.Delivery) error {
+	now := s.now()
+	for _, d := range ds {
+		if d.ID == "" {
+			d.ID = patchbay.NewID("dlv")
+		}
+		d.CreatedAt, d.UpdatedAt = now, now
+		if d.NextAttemptAt.IsZero() {
+			d.NextAttemptAt = now
+		}
+		_, err := s.w.ExecContext(ctx, `INSERT INTO deliveries (`+deliveryColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7,
+			$8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+			d.ID, d.OrgID, d.EventID, d.EventType, d.SourceModule, d.SourceID, d.EndpointID, d.ConnectionID, d.Method,
+			d.Path, string(d.Body), d.Status, d.Attempts, d.RoundAttempts, utc(&d.NextAttemptAt), utc(d.LastAttemptAt),
+			d.LastStatusCode, d.LastError, utc(d.DeliveredAt), d.CreatedAt, d.UpdatedAt)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FindDelivery implements patchbay.DeliveryStore.
+func (s *Store) FindDelivery(ctx context.Context, orgID, id string) (*patchbay.Delivery, error) {
+	d, err := scanDelivery(s.r.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE org_id = $1 AND id = $2`, orgID, id))
+	if err != nil {
+		return nil, notFound(err, "Delivery not found.")
+	}
+	return d, nil
+}
+
+// ListDeliveries implements patchbay.DeliveryStore.
+func (s *Store) ListDeliveries(ctx context.Context, orgID string, f patchbay.DeliveryFilter) ([]*patchbay.Delivery, string, error) {
+	var q query
+	q.sql.WriteString(`SELECT ` + deliveryColumns + ` FROM deliveries`)
+	q.and("org_id = " + q.arg(orgID))
+	if f.EndpointID != "" {
+		q.and("endpoint_id = " + q.arg(f.EndpointID))
+	}
+	if f.ConnectionID != "" {
+		q.and("connection_id = " + q.arg(f.ConnectionID))
+	}
+	if len(f.Statuses) > 0 {
+		ph := make([]string, len(f.Statuses))
+		for i, st := range f.Statuses {
+			ph[i] = q.arg(st)
+		}
+		q.and("status IN (" + strings.Join(ph, ", ") + ")")
+	}
+	if prefix, ok := strings.CutSuffix(f.EventType, "*"); ok {
+		q.and("substr(event_type, 1, " + q.arg(len(prefix)) + ") = " + q.arg(prefix))
+	} else if f.EventType != "" {
+		q.and("event_type = " + q.arg(f.EventType))
+	}
+	if f.Search != "" {
+		p := q.arg(likePattern(f.Search))
+		q.and(`(lower(source_id) LIKE ` + p + ` ESCAPE '\' OR lower(event_id) LIKE ` + p + ` ESCAPE '\' OR lower(id) LIKE ` + p + ` ESCAPE '\')`)
+	}
+	if f.Since != nil {
+		q.and("created_at >= " + q.arg(utc(f.Since)))
+	}
+	if f.Until != nil {
+		q.and("created_at < " + q.arg(utc(f.Until)))
+	}
+	var tail string
+	var err error
+	if f.Oldest {
+		tail, err = q.pageAscending(f.Page, "created_at")
+	} else {
+		tail, err = q.page(f.Page, "created_at")
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := s.r.QueryContext(ctx, q.String(tail), q.args...)
+	list, err := collect(rows, err, func(r *sql.Rows) (*patchbay.Delivery, error) { return scanDelivery(r) })
+	if err != nil {
+		return nil, "", err
+	}
+	list, next := nextCursor(list, f.Page, func(d *patchbay.Delivery) (time.Time, string) { return d.CreatedAt, d.ID })
+	return list, next, nil
+}
+
+// ListAttempts implements patchbay.DeliveryStore.
+func (s *Store) ListAttempts(ctx context.Context, orgID, deliveryID string) ([]*patchbay.Attempt, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, org_id, delivery_id, number, started_at, status_code, latency_ms, error,
+		response, manual FROM attempts WHERE org_id = $1 AND delivery_id = $2 ORDER BY number`, orgID, deliveryID)
+	return collect(rows, err, func(r *sql.Rows) (*patchbay.Attempt, error) {
+		var a patchbay.Attempt
+		var ms int64
+		err := r.Scan(&a.ID, &a.OrgID, &a.DeliveryID, &a.Number, &a.StartedAt, &a.StatusCode, &ms, &a.Error, &a.Response, &a.Manual)
+		a.Latency, a.StartedAt = time.Duration(ms)*time.Millisecond, a.StartedAt.UTC()
+		return &a, err
+	})
+}
+
+// ClaimDeliveries implements patchbay.DeliveryStore.
+func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int) ([]*patchbay.Delivery, error) {
+	rows, err := s.w.QueryContext(ctx, `UPDATE deliveries SET status = 'sending', lease_owner = $1, lease_until = $2, updated_at = $3
+		WHERE id IN (SELECT id FROM deliveries
+			WHERE (status IN ('pending', 'retrying') AND next_attempt_at <= $3) OR (status = 'sending' AND lease_until < $3)
+			ORDER BY next_attempt_at LIMIT $4`+s.cfg.Dialect.SkipLocked+`)
+		RETURNING `+deliveryColumns, owner, utc(&until), utc(&now), limit)
+	return collect(rows, err, func(r *sql.Rows) (*patchbay.Delivery, error) { return scanDelivery(r) })
+}
+
+// FinishAttempts implements patchbay.DeliveryStore.
+func (s *Store) FinishAttempts(ctx context.Context, owner string, results []patchbay.AttemptResult) ([]*patchbay.Endpoint, error) {
+	var tripped []*patchbay.Endpoint
+	err := s.inTx(ctx, func(t *Store) error {
+		now := t.now()
+		failures := map[string]int{} // endpoint → failures in this batch, or -1 after a success
+		for _, r := range results {
+			d, a := r.Delivery, r.Attempt
+			res, err := t.w.ExecContext(ctx, `UPDATE deliveries SET status = $3, attempts = $4, round_attempts = $5,
+				next_attempt_at = $6, last_attempt_at = $7, last_status_code = $8, last_error = $9, delivered_at = $10,
+				lease_owner = '', lease_until = NULL, updated_at = $11
+				WHERE id = $1 AND lease_owner = $2 AND status = 'sending'`,
+				d.ID, owner, d.Status, d.Attempts, d.RoundAttempts, utc(&d.NextAttemptAt), utc(d.LastAttemptAt),
+				d.LastStatusCode, d.LastError, utc(d.DeliveredAt), now)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				continue // the lease expired and another worker took over
+			}
+			if a == nil {
+				continue // held: no attempt was made
+			}
+			if a.ID == "" {
+				a.ID = patchbay.NewID("att")
+			}
+			if _, err := t.w.ExecContext(ctx, `INSERT INTO attempts (id, org_id, delivery_id, number, started_at, status_code,
+				latency_ms, error, response, manual) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+				a.ID, d.OrgID, d.ID, a.Number, utc(&a.StartedAt), a.StatusCode, a.Latency.Milliseconds(), a.Error,
+				a.Response, a.Manual); err != nil {
+				return err
+			}
+			if d.EndpointID == "" {
+				continue
+			}
+			if d.Status == patchbay.DeliveryDelivered {
+				failures[d.EndpointID] = -1
+			} else if failures[d.EndpointID] >= 0 {
+				failures[d.EndpointID]++
+			}
+		}
+		for id, n := range failures {
+			if n < 0 {
+				if _, err := t.w.ExecContext(ctx, `UPDATE endpoints SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0`, id); err != nil {
+					return err
+				}
+				continue
+			}
+			e, err := scanEndpoint(t.w.QueryRowContext(ctx, `UPDATE endpoints SET consecutive_failures = consecutive_failures + $2
+				WHERE id = $1 RETURNING `+endpointColumns, id, n))
+			if err == sql.ErrNoRows {
+				continue // deleted meanwhile
+			} else if err != nil {
+				return err
+			}
+			if e.ConsecutiveFailures >= patchbay.DisableAfter && e.DisabledAt == nil {
+				tripped = append(tripped, e)
+			}
+		}
+		return nil
+	})
+	return tripped, err
+}
+
+// NotifyDeliveries implements patchbay.DeliveryStore.
+func (s *Store) NotifyDeliveries(ctx context.Context) error {
+	if s.cfg.Dialect.Notify == "" {
+		return nil
+	}
+	_, err := s.w.ExecContext(ctx, s.cfg.Dialect.Notify)
+	return err
+}
+
+// NextDue implements patchbay.DeliveryStore.
+func (s *Store) NextDue(ctx context.Context) (*time.Time, error) {
+	var next sql.NullTime
+	err := s.r.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM deliveries WHERE status IN ('pending', 'retrying')`).Scan(&next)
+	if err != nil {
+		return nil, err
+	}
+	return timePtr(next), nil
+}
+
+// RetryDeliveries implements patchbay.DeliveryStore.
+func (s *Store) RetryDeliveries(ctx context.Context, orgID string, ids []string, now time.Time) ([]string, error) {
+	var endpoints []string
+	err := s.inTx(ctx, func(t *Store) error {
+		seen := map[string]bool{}
+		for _, id := range ids {
+			var endpoint string
+			err := t.w.QueryRowContext(ctx, `UPDATE deliveries SET status = 'pending', round_attempts = 0,
+				next_attempt_at = $3, updated_at = $3
+				WHERE org_id = $1 AND id = $2 AND status IN ('retrying', 'dead_letter', 'held', 'pending')
+				RETURNING endpoint_id`, orgID, id, utc(&now)).Scan(&endpoint)
+			if err == sql.ErrNoRows {
+				continue // unknown, another org's, delivered or being sent
+			} else if err != nil {
+				return err
+			}
+			if endpoint != "" && !seen[endpoint] {
+				seen[endpoint] = true
+				endpoints = append(endpoints, endpoint)
+			}
+		}
+		return nil
+	})
+	return endpoints, err
+}
+
+// HoldDeliveries implements patchbay.DeliveryStore.
+func (s *Store) HoldDeliveries(ctx context.Context, orgID, endpointID string) (int, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE deliveries SET status = 'held', updated_at = $3
+		WHERE org_id = $1 AND endpoint_id = $2 AND status IN ('pending', 'retrying')`, orgID, endpointID, s.now())
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// ReleaseDeliveries implements patchbay.DeliveryStore.
+func (s *Store) ReleaseDeliveries(ctx context.Context, orgID, endpointID string, now time.Time) (int, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $3
+		WHERE org_id = $1 AND endpoint_id = $2 AND status = 'held'`, orgID, endpointID, utc(&now))
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
