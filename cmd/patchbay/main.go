@@ -64,6 +64,9 @@ type Globals struct {
 	RefreshAhead    time.Duration `name:"refresh-ahead" env:"PATCHBAY_REFRESH_AHEAD" default:"2m" help:"A credential used within this long of its expiry is refreshed first."`
 	AllowNetworks   string        `name:"allow-networks" env:"PATCHBAY_ALLOW_NETWORKS" help:"CIDRs outbound deliveries may reach although private or loopback (development and tests), e.g. 127.0.0.0/8."`
 	Workers         int           `name:"delivery-workers" env:"PATCHBAY_DELIVERY_WORKERS" default:"64" help:"Deliveries attempted at once by this process."`
+	Lease           time.Duration `name:"delivery-lease" env:"PATCHBAY_DELIVERY_LEASE" default:"2m" help:"How long a claimed delivery is held before another worker may take it over (crash recovery)."`
+	RetrySchedule   string        `name:"retry-schedule" env:"PATCHBAY_RETRY_SCHEDULE" default:"1m,5m,15m,1h,4h,24h" help:"Waits between delivery attempts (with ±20% jitter); endpoints may override."`
+	MaxAttempts     int           `name:"max-attempts" env:"PATCHBAY_MAX_ATTEMPTS" default:"6" help:"Attempts before a delivery is dead-lettered; endpoints may override."`
 	URL             string        `name:"url" env:"PATCHBAY_URL" help:"Server URL for remote commands; the public URL by default."`
 	APIKey          string        `name:"api-key" env:"PATCHBAY_API_KEY" help:"API key for remote commands."`
 	JSON            bool          `name:"json" help:"Print machine-readable JSON."`

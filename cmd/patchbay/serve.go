@@ -182,10 +182,18 @@ func (m *Main) Open(ctx context.Context, setup setupFlags) error {
 	if len(allow) > 0 {
 		m.Logger.Warn("outbound deliveries may reach these private networks", "networks", g.AllowNetworks)
 	}
+	policy := delivery.DefaultPolicy()
+	if policy.Schedule, err = delivery.ParseSchedule(g.RetrySchedule); err != nil {
+		return err
+	}
+	policy.MaxAttempts = g.MaxAttempts
+	if err := policy.Validate(); err != nil {
+		return err
+	}
 	m.Deliveries = delivery.NewService(m.Store, m.Ring, nil, m.Logger, nil)
 	m.Engine = delivery.NewEngine(delivery.EngineConfig{Store: m.Store, Ring: m.Ring,
 		Client: delivery.NewClient(delivery.Options{AllowNetworks: allow}), Connections: m.Connections,
-		Policy: delivery.DefaultPolicy(), Workers: g.Workers, Logger: m.Logger, Disable: m.Deliveries.Disable})
+		Policy: policy, Workers: g.Workers, Lease: g.Lease, Logger: m.Logger, Disable: m.Deliveries.Disable})
 	m.Deliveries.SetEngine(m.Engine)
 	background := context.WithoutCancel(ctx)
 	m.Engine.Start(background)
