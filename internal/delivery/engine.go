@@ -356,13 +356,28 @@ func describe(err error) string {
 	return "Network error: " + err.Error() + "."
 }
 
-// envelope is the body of a webhook: the event with its metadata.
+// envelope is the body of a webhook: the event with its metadata, then
+// "data", the payload exactly as published (see webhookBody).
 type envelope struct {
-	ID        string          `json:"id"`
-	Type      string          `json:"type"`
-	Timestamp time.Time       `json:"timestamp"`
-	Source    *source         `json:"source,omitempty"`
-	Data      json.RawMessage `json:"data"`
+	ID        string    `json:"id"`
+	Type      string    `json:"type"`
+	Timestamp time.Time `json:"timestamp"`
+	Source    *source   `json:"source,omitempty"`
+}
+
+// webhookBody returns the envelope with the payload spliced in byte for
+// byte: encoding/json would compact a json.RawMessage, and receivers should
+// get what the host platform published.
+func webhookBody(env envelope, payload []byte) ([]byte, error) {
+	head, err := json.Marshal(env)
+	if err != nil {
+		return nil, err
+	}
+	body := make([]byte, 0, len(head)+len(payload)+9)
+	body = append(body, head[:len(head)-1]...)
+	body = append(body, `,"data":`...)
+	body = append(body, payload...)
+	return append(body, '}'), nil
 }
 
 type source struct {
@@ -373,11 +388,11 @@ type source struct {
 // sendWebhook signs and posts an event to an endpoint.
 func (e *Engine) sendWebhook(ctx context.Context, j *job) (*http.Response, error) {
 	ep, ev := j.endpoint, j.event
-	env := envelope{ID: ev.ID, Type: ev.Type, Timestamp: ev.CreatedAt.UTC(), Data: ev.Payload}
+	env := envelope{ID: ev.ID, Type: ev.Type, Timestamp: ev.CreatedAt.UTC()}
 	if ev.SourceModule != "" || ev.SourceID != "" {
 		env.Source = &source{Module: ev.SourceModule, ID: ev.SourceID}
 	}
-	body, err := json.Marshal(env)
+	body, err := webhookBody(env, ev.Payload)
 	if err != nil {
 		return nil, err
 	}
