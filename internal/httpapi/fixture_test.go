@@ -16,6 +16,7 @@ import (
 	"github.com/patchbay/patchbay"
 	"github.com/patchbay/patchbay/internal/connection"
 	"github.com/patchbay/patchbay/internal/connector"
+	"github.com/patchbay/patchbay/internal/delivery"
 	"github.com/patchbay/patchbay/internal/fakevendor"
 	"github.com/patchbay/patchbay/internal/httpapi"
 	"github.com/patchbay/patchbay/internal/secret"
@@ -44,12 +45,13 @@ func (c *clock) Advance(d time.Duration) {
 // fixture is a server over a fresh SQLite store, driven in-process, with
 // the fake vendor in its connector catalog.
 type fixture struct {
-	t      *testing.T
-	clock  *clock
-	store  *sqlstore.Store
-	srv    *httpapi.Server
-	vendor *fakevendor.Vendor
-	conns  *connection.Service
+	t          *testing.T
+	clock      *clock
+	store      *sqlstore.Store
+	srv        *httpapi.Server
+	vendor     *fakevendor.Vendor
+	conns      *connection.Service
+	deliveries *delivery.Service
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -78,8 +80,10 @@ func newFixture(t *testing.T) *fixture {
 	}
 	conns := connection.New(connection.Config{Store: store, Catalog: cat, Ring: ring, PublicURL: "http://127.0.0.1:1",
 		Now: c.Now, Logger: discardLogger()})
-	return &fixture{t: t, clock: c, store: store, vendor: vendor, conns: conns,
-		srv: httpapi.NewServer(httpapi.Config{Store: store, Now: c.Now, Logger: discardLogger(), Catalog: cat, Connections: conns})}
+	deliveries := delivery.NewService(store, ring, nil, discardLogger(), c.Now)
+	return &fixture{t: t, clock: c, store: store, vendor: vendor, conns: conns, deliveries: deliveries,
+		srv: httpapi.NewServer(httpapi.Config{Store: store, Now: c.Now, Logger: discardLogger(), Catalog: cat,
+			Connections: conns, Deliveries: deliveries})}
 }
 
 // org is an org with an Administrator key.

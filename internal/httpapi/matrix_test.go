@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/patchbay/patchbay"
+	"github.com/patchbay/patchbay/internal/delivery"
 	"github.com/patchbay/patchbay/internal/fakevendor"
 	"github.com/patchbay/patchbay/internal/httpapi"
 )
@@ -34,7 +35,20 @@ func sampleBody(t *testing.T, rt httpapi.Route, n int) any {
 		return map[string]any{"scopes": []string{"profile"}}
 	case "set-oauth-client":
 		return map[string]any{"client_id": "matrix-client", "client_secret": "matrix-secret"}
-	case "test-connection", "pause-connection", "resume-connection", "refresh-connection":
+	case "create-endpoint", "update-endpoint":
+		return map[string]any{"url": "https://receiver.example/hooks", "event_types": []string{"invoice.*"}}
+	case "publish-event":
+		return map[string]any{"type": "invoice.paid", "payload": map[string]int{"n": n}}
+	case "publish-events":
+		return map[string]any{"events": []map[string]any{{"type": "invoice.paid", "payload": map[string]int{"n": n}}}}
+	case "create-vendor-call":
+		return map[string]any{"connection_id": "con_none", "method": "GET", "path": "/items"}
+	case "retry-deliveries":
+		return map[string]any{"status": []string{"dead_letter"}}
+	case "rotate-endpoint-secret":
+		return map[string]any{"grace_seconds": 60}
+	case "test-connection", "pause-connection", "resume-connection", "refresh-connection",
+		"enable-endpoint", "test-endpoint", "retry-delivery":
 		return nil // actions without a body
 	}
 	if rt.Method == http.MethodPost || rt.Method == http.MethodPut || rt.Method == http.MethodPatch {
@@ -45,7 +59,7 @@ func sampleBody(t *testing.T, rt httpapi.Route, n int) any {
 
 // targets creates, in an org, one row of each kind a route can address.
 type targets struct {
-	apiKey, user, role, connection string
+	apiKey, user, role, connection, endpoint, event, delivery string
 }
 
 func (f *fixture) newTargets(orgID string, n int) targets {
@@ -53,7 +67,22 @@ func (f *fixture) newTargets(orgID string, n int) targets {
 	u := f.newUser(orgID, fmt.Sprintf("target%d@example.com", n), patchbay.RoleViewer)
 	r := f.newRole(orgID, fmt.Sprintf("Target role %d", n), patchbay.CapConnectionsRead)
 	c := f.newConnection(orgID, n)
-	return targets{apiKey: k.ID, user: u.ID, role: r.ID, connection: c.ID}
+	ctx := patchbay.WithPrincipal(context.Background(), &patchbay.Principal{OrgID: orgID, ActorType: patchbay.ActorSystem,
+		ActorID: "fixture", Capabilities: patchbay.NewCapabilitySet(patchbay.AllCapabilities...)})
+	url := "https://receiver.example/hooks"
+	e, _, err := f.deliveries.CreateEndpoint(ctx, delivery.EndpointInput{URL: &url})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	pub, err := f.deliveries.Publish(ctx, []delivery.EventInput{{Type: "invoice.paid", Payload: []byte(`{}`)}})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	ds, _, err := f.store.ListDeliveries(ctx, orgID, patchbay.DeliveryFilter{EndpointID: e.ID})
+	if err != nil || len(ds) == 0 {
+		f.t.Fatalf("fixture delivery: %v", err)
+	}
+	return targets{apiKey: k.ID, user: u.ID, role: r.ID, connection: c.ID, endpoint: e.ID, event: pub[0].Event.ID, delivery: ds[0].ID}
 }
 
 // ownsRow reports whether a route addresses one of an org's rows by id (as
@@ -78,6 +107,12 @@ func (tg targets) path(t *testing.T, rt httpapi.Route) string {
 		id = tg.role
 	case strings.HasPrefix(rt.Path, "/v1/connections/"):
 		id = tg.connection
+	case strings.HasPrefix(rt.Path, "/v1/endpoints/"):
+		id = tg.endpoint
+	case strings.HasPrefix(rt.Path, "/v1/events/"):
+		id = tg.event
+	case strings.HasPrefix(rt.Path, "/v1/deliveries/"):
+		id = tg.delivery
 	default:
 		t.Fatalf("route %s: no target row for %s; add one to targets", rt.ID, rt.Path)
 	}
@@ -117,9 +152,12 @@ func TestRouteRoleMatrix(t *testing.T) {
 	}
 	n := 0
 	for _, rt := range routes {
+		// Fresh rows per route. Capabilities are checked before any row is
+		// looked up, so principals share them: once one deletes a row,
+		// the next allowed one gets 404, which is still "let through".
+		tg := f.newTargets(a.Org.ID, n)
 		for _, p := range principals {
 			n++
-			tg := f.newTargets(a.Org.ID, n)
 			t.Run(rt.ID+"/"+p.name, func(t *testing.T) {
 				w := f.do(rt.Method, tg.path(t, rt), p.key, sampleBody(t, rt, n))
 				if p.caps.Has(rt.Needs...) {
@@ -195,7 +233,7 @@ func TestOrgIsolationMatrix(t *testing.T) {
 	}
 	before := snapshot()
 	// Every identifier of org A that must never reach org B.
-	secretsOfA := []string{a.Org.ID, a.Admin.ID, a.Admin.Email, a.Key.ID, a.Key.Prefix, tg.apiKey, tg.user, tg.role, tg.connection}
+	secretsOfA := []string{a.Org.ID, a.Admin.ID, a.Admin.Email, a.Key.ID, a.Key.Prefix, tg.apiKey, tg.user, tg.role, tg.connection, tg.endpoint, tg.event, tg.delivery}
 
 	for i, rt := range f.srv.Routes() {
 		t.Run(rt.ID, func(t *testing.T) {

@@ -50,6 +50,23 @@ func TestRouteNeeds(t *testing.T) {
 		"set-oauth-client":       {patchbay.CapSettingsManage},
 		"delete-oauth-client":    {patchbay.CapSettingsManage, del},
 		"report-connections":     {patchbay.CapConnectionsRead},
+
+		"list-endpoints":         {patchbay.CapEndpointsManage},
+		"create-endpoint":        {patchbay.CapEndpointsManage},
+		"get-endpoint":           {patchbay.CapEndpointsManage},
+		"update-endpoint":        {patchbay.CapEndpointsManage},
+		"delete-endpoint":        {patchbay.CapEndpointsManage, del},
+		"rotate-endpoint-secret": {patchbay.CapEndpointsManage},
+		"enable-endpoint":        {patchbay.CapEndpointsManage},
+		"test-endpoint":          {patchbay.CapEndpointsManage},
+		"publish-event":          {patchbay.CapEventsPublish},
+		"publish-events":         {patchbay.CapEventsPublish},
+		"get-event":              {patchbay.CapDeliveriesRead},
+		"list-deliveries":        {patchbay.CapDeliveriesRead},
+		"create-vendor-call":     {patchbay.CapEventsPublish},
+		"get-delivery":           {patchbay.CapDeliveriesRead},
+		"retry-delivery":         {patchbay.CapDeliveriesRetry},
+		"retry-deliveries":       {patchbay.CapDeliveriesRetry},
 	}
 	f := newFixture(t)
 	seen := map[string]bool{}
