@@ -31,6 +31,7 @@ type Store interface {
 	ActivityStore
 	ConnectionStore
 	DeliveryStore
+	SettingsStore
 	SealedStore
 }
 

@@ -143,3 +143,22 @@ type RetryRequest struct {
 type RetryResult struct {
 	Retried int `json:"retried"`
 }
+
+// Settings are an org's settings.
+type Settings struct {
+	DeliveryRetentionDays int        `json:"delivery_retention_days" doc:"Days the delivery log keeps finished deliveries; 30 by default."`
+	RetrySchedule         []string   `json:"retry_schedule" doc:"Waits between attempts for the org's endpoints, e.g. [\"1m\",\"5m\"]; empty for the default."`
+	MaxAttempts           int        `json:"max_attempts" doc:"Attempts before dead letter; 0 for the default (6)."`
+	UpdatedAt             *time.Time `json:"updated_at,omitempty"`
+}
+
+// EndpointSummary is one endpoint's line in the delivery report.
+type EndpointSummary struct {
+	EndpointID   string     `json:"endpoint_id"`
+	Total        int        `json:"total"`
+	Delivered    int        `json:"delivered"`
+	Failed       int        `json:"failed" doc:"Dead-lettered."`
+	Waiting      int        `json:"waiting" doc:"Pending, sending, retrying or held."`
+	AvgLatencyMS int64      `json:"avg_latency_ms"`
+	LastDelivery *time.Time `json:"last_delivery_at,omitempty"`
+}

@@ -33,6 +33,7 @@ type Main struct {
 	Connections *connection.Service
 	Deliveries  *delivery.Service
 	Engine      *delivery.Engine
+	Pruner      *delivery.Pruner
 	HTTP        *http.Server
 
 	listener   net.Listener
@@ -197,6 +198,8 @@ func (m *Main) Open(ctx context.Context, setup setupFlags) error {
 	m.Deliveries.SetEngine(m.Engine)
 	background := context.WithoutCancel(ctx)
 	m.Engine.Start(background)
+	m.Pruner = &delivery.Pruner{Store: m.Store, Logger: m.Logger}
+	m.Pruner.Start(background)
 	if strings.HasPrefix(g.Database, "postgres") {
 		lctx, cancel := context.WithCancel(background)
 		m.stopListen = cancel
@@ -240,6 +243,9 @@ func (m *Main) Close() error {
 		err = m.HTTP.Shutdown(ctx)
 	} else if m.listener != nil {
 		err = m.listener.Close()
+	}
+	if m.Pruner != nil {
+		m.Pruner.Stop()
 	}
 	if m.Engine != nil {
 		m.Engine.Stop() // after the HTTP server: no publish wakes a stopped engine

@@ -126,6 +126,7 @@ type job struct {
 	d        *patchbay.Delivery
 	endpoint *patchbay.Endpoint
 	event    *patchbay.Event
+	settings *patchbay.Settings
 }
 
 // claim feeds due deliveries to the workers, never holding more claimed
@@ -152,8 +153,15 @@ func (e *Engine) claim(ctx context.Context, jobs chan<- *job) {
 			continue
 		}
 		endpoints, events := map[string]*patchbay.Endpoint{}, map[string]*patchbay.Event{}
+		settings := map[string]*patchbay.Settings{}
 		for _, d := range ds {
-			j := &job{d: d}
+			j := &job{d: d, settings: settings[d.OrgID]}
+			if j.settings == nil {
+				if j.settings, err = e.cfg.Store.FindSettings(ctx, d.OrgID); err != nil {
+					j.settings = &patchbay.Settings{OrgID: d.OrgID}
+				}
+				settings[d.OrgID] = j.settings
+			}
 			if d.EndpointID != "" {
 				j.endpoint = e.lookupEndpoint(ctx, endpoints, d)
 			}
@@ -255,6 +263,12 @@ func (e *Engine) attempt(ctx context.Context, j *job) patchbay.AttemptResult {
 	a := &patchbay.Attempt{OrgID: d.OrgID, DeliveryID: d.ID, Number: d.Attempts + 1, StartedAt: started,
 		Manual: d.RoundAttempts == 0 && d.Attempts > 0}
 	policy := e.cfg.Policy
+	if j.settings != nil && len(j.settings.RetrySchedule) > 0 {
+		policy.Schedule = j.settings.RetrySchedule
+	}
+	if j.settings != nil && j.settings.MaxAttempts > 0 {
+		policy.MaxAttempts = j.settings.MaxAttempts
+	}
 	var resp *http.Response
 	var err error
 	clock := time.Now()

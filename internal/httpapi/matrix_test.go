@@ -45,6 +45,8 @@ func sampleBody(t *testing.T, rt httpapi.Route, n int) any {
 		return map[string]any{"connection_id": "con_none", "method": "GET", "path": "/items"}
 	case "retry-deliveries":
 		return map[string]any{"status": []string{"dead_letter"}}
+	case "put-settings":
+		return map[string]any{"delivery_retention_days": 14, "retry_schedule": []string{"30s", "2m"}, "max_attempts": 4}
 	case "rotate-endpoint-secret":
 		return map[string]any{"grace_seconds": 60}
 	case "test-connection", "pause-connection", "resume-connection", "refresh-connection",

@@ -67,6 +67,9 @@ func TestRouteNeeds(t *testing.T) {
 		"get-delivery":           {patchbay.CapDeliveriesRead},
 		"retry-delivery":         {patchbay.CapDeliveriesRetry},
 		"retry-deliveries":       {patchbay.CapDeliveriesRetry},
+		"get-settings":           {patchbay.CapSettingsManage},
+		"put-settings":           {patchbay.CapSettingsManage},
+		"report-deliveries":      {patchbay.CapDeliveriesRead},
 	}
 	f := newFixture(t)
 	seen := map[string]bool{}

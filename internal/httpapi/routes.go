@@ -180,6 +180,13 @@ func (s *Server) routeTable() []Route {
 		{Method: post, Path: "/v1/deliveries/retry", ID: "retry-deliveries", Summary: "Retry deliveries by id or by filter", Tag: "Deliveries",
 			Needs: needs(patchbay.CapDeliveriesRetry), register: handle(s.retryDeliveries)},
 
+		{Method: get, Path: "/v1/settings", ID: "get-settings", Summary: "Get the org's settings", Tag: "Settings",
+			Needs: needs(patchbay.CapSettingsManage), register: handle(s.getSettings)},
+		{Method: put, Path: "/v1/settings", ID: "put-settings", Summary: "Set delivery retention and the retry policy", Tag: "Settings",
+			Needs: needs(patchbay.CapSettingsManage), register: handle(s.putSettings)},
+		{Method: get, Path: "/v1/reports/deliveries", ID: "report-deliveries", Summary: "Deliveries per endpoint over the last days (30 by default)", Tag: "Reports",
+			Needs: needs(patchbay.CapDeliveriesRead), register: handle(s.deliveriesReport)},
+
 		{Method: get, Path: "/v1/activity", ID: "list-activity", Summary: "List the activity (audit) log", Tag: "Activity",
 			Needs: needs(patchbay.CapActivityRead), register: handle(s.listActivity)},
 	}

@@ -3,6 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -241,7 +244,10 @@ func (s *Store) FinishAttempts(ctx context.Context, owner string, results []patc
 				failures[d.EndpointID]++
 			}
 		}
-		for id, n := range failures {
+		// Endpoint rows are locked in id order: concurrent batches touching
+		// the same endpoints would otherwise deadlock on PostgreSQL.
+		for _, id := range slices.Sorted(maps.Keys(failures)) {
+			n := failures[id]
 			if n < 0 {
 				if _, err := t.w.ExecContext(ctx, `UPDATE endpoints SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0`, id); err != nil {
 					return err
@@ -273,11 +279,16 @@ func (s *Store) NotifyDeliveries(ctx context.Context) error {
 	return err
 }
 
-// NextDue implements patchbay.DeliveryStore.
+// NextDue implements patchbay.DeliveryStore. It reads the column itself
+// rather than MIN(): SQLite's driver parses a time only from a column
+// declared as one, and an aggregate has no declared type.
 func (s *Store) NextDue(ctx context.Context) (*time.Time, error) {
 	var next sql.NullTime
-	err := s.r.QueryRowContext(ctx, `SELECT MIN(next_attempt_at) FROM deliveries WHERE status IN ('pending', 'retrying')`).Scan(&next)
-	if err != nil {
+	err := s.r.QueryRowContext(ctx, `SELECT next_attempt_at FROM deliveries WHERE status IN ('pending', 'retrying')
+		ORDER BY next_attempt_at LIMIT 1`).Scan(&next)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
 		return nil, err
 	}
 	return timePtr(next), nil

@@ -295,6 +295,36 @@ func utc(t *time.Time) any {
 	return t.UTC().Truncate(time.Microsecond)
 }
 
+// anyTime scans a time that an aggregate (MAX, COALESCE) returns: SQLite
+// loses the column's type there and hands back its text.
+type anyTime struct{ t *time.Time }
+
+// Scan implements sql.Scanner.
+func (a anyTime) Scan(v any) error {
+	switch x := v.(type) {
+	case nil:
+		*a.t = time.Time{}
+	case time.Time:
+		*a.t = x.UTC()
+	case string:
+		return a.parse(x)
+	case []byte:
+		return a.parse(string(x))
+	default:
+		return fmt.Errorf("cannot scan %T as a time", v)
+	}
+	return nil
+}
+
+func (a anyTime) parse(s string) error {
+	t, err := time.Parse("2006-01-02 15:04:05.999999999-07:00", s)
+	if err != nil {
+		return err
+	}
+	*a.t = t.UTC()
+	return nil
+}
+
 // timePtr converts a scanned nullable time to UTC. Scanned times that cannot
 // be null get .UTC() where they are scanned: pgx returns times in the local
 // zone, and SQLite in a zone parsed from the stored text.

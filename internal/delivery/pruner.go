@@ -1,0 +1,101 @@
+package delivery
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/patchbay/patchbay"
+)
+
+// Pruner deletes finished deliveries past each org's retention, in
+// batches. Every replica runs one; a lease in the database elects the one
+// that works, so pruning happens once.
+type Pruner struct {
+	Store    patchbay.Store
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Interval time.Duration // between rounds; an hour when zero
+	Batch    int           // deliveries deleted per statement; 500 when zero
+
+	owner string
+	stop  context.CancelFunc
+	done  chan struct{}
+}
+
+// Prune runs one round if this replica holds (or takes) the lease, and
+// returns how many deliveries it deleted.
+func (p *Pruner) Prune(ctx context.Context) (int, error) {
+	if p.owner == "" {
+		p.owner = patchbay.NewID("prn")
+	}
+	interval, batch := p.Interval, p.Batch
+	if interval <= 0 {
+		interval = time.Hour
+	}
+	if batch <= 0 {
+		batch = 500
+	}
+	now := patchbay.Now
+	if p.Now != nil {
+		now = p.Now
+	}
+	if ok, err := p.Store.AcquireLease(ctx, "prune", p.owner, 2*interval); err != nil || !ok {
+		return 0, err
+	}
+	orgs, err := p.Store.ListSettings(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, s := range orgs {
+		cutoff := now().Add(-s.Retention())
+		for ctx.Err() == nil {
+			n, err := p.Store.PruneDeliveries(ctx, s.OrgID, cutoff, batch)
+			if err != nil {
+				return total, err
+			}
+			total += n
+			if n < batch {
+				break
+			}
+		}
+	}
+	return total, nil
+}
+
+// Start prunes every Interval until Stop.
+func (p *Pruner) Start(ctx context.Context) {
+	ctx, p.stop = context.WithCancel(ctx)
+	p.done = make(chan struct{})
+	interval := p.Interval
+	if interval <= 0 {
+		interval = time.Hour
+	}
+	go func() {
+		defer close(p.done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			if n, err := p.Prune(ctx); err != nil && ctx.Err() == nil {
+				p.Logger.Error("prune deliveries", "error", err.Error())
+			} else if n > 0 {
+				p.Logger.Info("pruned deliveries past retention", "count", n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+// Stop ends the pruner and waits for it.
+func (p *Pruner) Stop() {
+	if p.stop != nil {
+		p.stop()
+		<-p.done
+		p.stop = nil
+	}
+}
