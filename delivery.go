@@ -227,6 +227,9 @@ type DeliveryStore interface {
 	// there is one process).
 	NotifyDeliveries(ctx context.Context) error
 	ReleaseDeliveries(ctx context.Context, orgID, endpointID string, now time.Time) (int, error)
+	// ReleaseConnectionCalls makes the held vendor calls over a connection
+	// due now (when it resumes).
+	ReleaseConnectionCalls(ctx context.Context, orgID, connectionID string, now time.Time) (int, error)
 }
 
 // AttemptResult is the outcome of one attempt, as the engine records it.

@@ -79,7 +79,7 @@ func (s *Service) Test(ctx context.Context, id string) (*patchbay.Connection, Te
 	if err != nil {
 		return nil, r, err
 	}
-	c, err = s.record(ctx, c.ID, "connection.test", func(c *patchbay.Connection) (map[string]any, error) {
+	c, err = s.record(ctx, c.ID, "connection.test", func(_ patchbay.Store, c *patchbay.Connection) (map[string]any, error) {
 		s.applyTest(c, r)
 		return map[string]any{"outcome": r.Outcome, "detail": r.Detail, "missing_scopes": r.MissingScopes}, nil
 	}, outcomeOf(r))
@@ -95,7 +95,7 @@ func outcomeOf(r TestResult) string {
 
 // record changes a connection inside a transaction holding its row, and
 // writes the activity entry in the same transaction.
-func (s *Service) record(ctx context.Context, id, action string, change func(*patchbay.Connection) (map[string]any, error), outcome string) (*patchbay.Connection, error) {
+func (s *Service) record(ctx context.Context, id, action string, change func(patchbay.Store, *patchbay.Connection) (map[string]any, error), outcome string) (*patchbay.Connection, error) {
 	orgID := patchbay.PrincipalFrom(ctx).OrgID
 	var out *patchbay.Connection
 	err := s.store.WithTx(ctx, func(tx patchbay.Store) error {
@@ -104,7 +104,7 @@ func (s *Service) record(ctx context.Context, id, action string, change func(*pa
 			return err
 		}
 		prev := c.State
-		detail, err := change(c)
+		detail, err := change(tx, c)
 		if err != nil {
 			return err
 		}
@@ -127,7 +127,7 @@ func (s *Service) record(ctx context.Context, id, action string, change func(*pa
 // Pause stops deliveries over a connection and removes it from pickers; the
 // credential is kept.
 func (s *Service) Pause(ctx context.Context, id string) (*patchbay.Connection, error) {
-	return s.record(ctx, id, "connection.pause", func(c *patchbay.Connection) (map[string]any, error) {
+	return s.record(ctx, id, "connection.pause", func(_ patchbay.Store, c *patchbay.Connection) (map[string]any, error) {
 		if c.State == patchbay.StateDisconnected {
 			return nil, patchbay.Errorf(patchbay.ECONFLICT, "Connection %s is disconnected.", c.ID)
 		}
@@ -153,7 +153,7 @@ func (s *Service) Resume(ctx context.Context, id string) (*patchbay.Connection, 
 	if err != nil {
 		return nil, r, err
 	}
-	c, err = s.record(ctx, id, "connection.resume", func(c *patchbay.Connection) (map[string]any, error) {
+	c, err = s.record(ctx, id, "connection.resume", func(tx patchbay.Store, c *patchbay.Connection) (map[string]any, error) {
 		if c.State != patchbay.StatePaused {
 			return nil, patchbay.Errorf(patchbay.ECONFLICT, "Connection %s is %s, not paused.", c.ID, c.State)
 		}
@@ -161,8 +161,11 @@ func (s *Service) Resume(ctx context.Context, id string) (*patchbay.Connection, 
 		s.applyTest(c, r)
 		if r.Outcome != patchbay.TestConnected {
 			c.State = patchbay.StateError
+			return map[string]any{"outcome": r.Outcome, "detail": r.Detail}, nil
 		}
-		return map[string]any{"outcome": r.Outcome, "detail": r.Detail}, nil
+		// Vendor calls held while it was paused go out now.
+		n, err := tx.ReleaseConnectionCalls(ctx, c.OrgID, c.ID, s.now())
+		return map[string]any{"outcome": r.Outcome, "detail": r.Detail, "released": n}, err
 	}, outcomeOf(r))
 	return c, r, err
 }
@@ -188,7 +191,7 @@ func (s *Service) Refresh(ctx context.Context, id string) (*patchbay.Connection,
 	if err != nil {
 		return nil, r, err
 	}
-	c, err = s.record(ctx, id, "connection.refresh", func(c *patchbay.Connection) (map[string]any, error) {
+	c, err = s.record(ctx, id, "connection.refresh", func(_ patchbay.Store, c *patchbay.Connection) (map[string]any, error) {
 		s.applyTest(c, r)
 		return map[string]any{"outcome": r.Outcome, "expires_at": c.ExpiresAt}, nil
 	}, outcomeOf(r))
@@ -208,7 +211,7 @@ func (s *Service) Disconnect(ctx context.Context, id string) (*patchbay.Connecti
 		return nil, "", patchbay.Errorf(patchbay.ECONFLICT, "Connection %s is already disconnected.", c.ID)
 	}
 	revocation := s.revoke(ctx, c)
-	c, err = s.record(ctx, id, "connection.disconnect", func(c *patchbay.Connection) (map[string]any, error) {
+	c, err = s.record(ctx, id, "connection.disconnect", func(_ patchbay.Store, c *patchbay.Connection) (map[string]any, error) {
 		now := s.now()
 		c.State, c.DisconnectedAt = patchbay.StateDisconnected, &now
 		c.Credential, c.RefreshToken, c.ExpiresAt = "", "", nil

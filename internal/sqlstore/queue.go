@@ -331,6 +331,17 @@ func (s *Store) HoldDeliveries(ctx context.Context, orgID, endpointID string) (i
 	return int(n), err
 }
 
+// ReleaseConnectionCalls implements patchbay.DeliveryStore.
+func (s *Store) ReleaseConnectionCalls(ctx context.Context, orgID, connectionID string, now time.Time) (int, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $3
+		WHERE org_id = $1 AND connection_id = $2 AND endpoint_id = '' AND status = 'held'`, orgID, connectionID, utc(&now))
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
 // ReleaseDeliveries implements patchbay.DeliveryStore.
 func (s *Store) ReleaseDeliveries(ctx context.Context, orgID, endpointID string, now time.Time) (int, error) {
 	res, err := s.w.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $3
