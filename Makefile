@@ -10,7 +10,7 @@ PGTEST  := github.com/patchbay/patchbay/internal/postgres/pgtest
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build test test-postgres lint bench run cover clean
+.PHONY: help build test test-postgres lint bench bench-go crashtest run cover clean
 
 help: ## Show this list of targets
 	@echo "Usage: make <target>"
@@ -40,8 +40,15 @@ lint: ## Check formatting (gofmt), run go vet and, when installed, golangci-lint
 		echo "note: golangci-lint is not installed; skipped it (go vet and gofmt ran). See .golangci.yaml."; \
 	fi
 
-bench: ## Run the benchmarks (no tests) with allocation counts
+bench: ## Delivery benchmark on SQLite then Postgres (PATCHBAY_TEST_POSTGRES or the local test server); writes bench-results.json
+	$(GO) run ./cmd/patchbay bench delivery --out bench-results.json
+
+bench-go: ## Run the Go benchmarks (no tests) with allocation counts
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+crashtest: ## Kill -9 the server under load, on SQLite then Postgres; fails if an accepted event is lost
+	$(GO) run ./cmd/patchbay bench crash --engine sqlite --kills 3 --events 3000
+	$(GO) run ./cmd/patchbay bench crash --engine postgres --kills 3 --events 3000
 
 run: ## Run the server on the embedded SQLite default (data in ./patchbay-data)
 	$(GO) run ./cmd/patchbay serve
@@ -52,4 +59,4 @@ cover: ## Run every test with coverage; writes cover.out and prints the total
 	@echo "Per line: $(GO) tool cover -html=cover.out"
 
 clean: ## Remove build and coverage output (never ./patchbay-data)
-	rm -rf bin cover.out
+	rm -rf bin cover.out bench-results.json

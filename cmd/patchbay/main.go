@@ -46,6 +46,7 @@ type cli struct {
 	Connections connectionsCmd `cmd:"" help:"List, test, pause, resume, refresh and disconnect connections (remote)."`
 	Keys        keysCmd        `cmd:"" help:"Generate encryption keys and re-encrypt stored secrets under the current key."`
 	OAuth       oauthCmd       `cmd:"" name:"oauth-client" help:"Set platform-wide OAuth clients directly in the database."`
+	Bench       benchCmd       `cmd:"" help:"Load tools: a verifying webhook receiver, the delivery benchmark and the crash test."`
 	Version     versionCmd     `cmd:"" help:"Print the version."`
 }
 

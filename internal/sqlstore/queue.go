@@ -206,7 +206,13 @@ func (s *Store) FinishAttempts(ctx context.Context, owner string, results []patc
 	var tripped []*patchbay.Endpoint
 	err := s.inTx(ctx, func(t *Store) error {
 		now := t.now()
-		failures := map[string]int{} // endpoint → failures in this batch, or -1 after a success
+		// Per endpoint: failures since its last success in this batch, and
+		// whether a success reset the count.
+		type tally struct {
+			failures int
+			reset    bool
+		}
+		tallies := map[string]*tally{}
 		for _, r := range results {
 			d, a := r.Delivery, r.Attempt
 			res, err := t.w.ExecContext(ctx, `UPDATE deliveries SET status = $3, attempts = $4, round_attempts = $5,
@@ -238,25 +244,34 @@ func (s *Store) FinishAttempts(ctx context.Context, owner string, results []patc
 			if d.EndpointID == "" {
 				continue
 			}
+			tl := tallies[d.EndpointID]
+			if tl == nil {
+				tl = &tally{}
+				tallies[d.EndpointID] = tl
+			}
 			if d.Status == patchbay.DeliveryDelivered {
-				failures[d.EndpointID] = -1
-			} else if failures[d.EndpointID] >= 0 {
-				failures[d.EndpointID]++
+				tl.failures, tl.reset = 0, true
+			} else {
+				tl.failures++
 			}
 		}
 		// Endpoint rows are locked in id order: concurrent batches touching
 		// the same endpoints would otherwise deadlock on PostgreSQL.
-		for _, id := range slices.Sorted(maps.Keys(failures)) {
-			n := failures[id]
-			if n < 0 {
+		for _, id := range slices.Sorted(maps.Keys(tallies)) {
+			tl := tallies[id]
+			if tl.reset && tl.failures == 0 {
 				if _, err := t.w.ExecContext(ctx, `UPDATE endpoints SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0`, id); err != nil {
 					return err
 				}
 				continue
 			}
-			e, err := scanEndpoint(t.w.QueryRowContext(ctx, `UPDATE endpoints SET consecutive_failures = consecutive_failures + $2
-				WHERE id = $1 RETURNING `+endpointColumns, id, n))
-			if err == sql.ErrNoRows {
+			set := `consecutive_failures + $2` // failures continue the run
+			if tl.reset {
+				set = `$2` // a success in the batch started a new run
+			}
+			e, err := scanEndpoint(t.w.QueryRowContext(ctx, `UPDATE endpoints SET consecutive_failures = `+set+`
+				WHERE id = $1 RETURNING `+endpointColumns, id, tl.failures))
+			if errors.Is(err, sql.ErrNoRows) {
 				continue // deleted meanwhile
 			} else if err != nil {
 				return err
@@ -305,7 +320,7 @@ func (s *Store) RetryDeliveries(ctx context.Context, orgID string, ids []string,
 				next_attempt_at = $3, updated_at = $3
 				WHERE org_id = $1 AND id = $2 AND status IN ('retrying', 'dead_letter', 'held', 'pending')
 				RETURNING endpoint_id`, orgID, id, utc(&now)).Scan(&endpoint)
-			if err == sql.ErrNoRows {
+			if errors.Is(err, sql.ErrNoRows) {
 				continue // unknown, another org's, delivered or being sent
 			} else if err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/patchbay/patchbay"
@@ -32,7 +33,7 @@ const settingsColumns = `org_id, delivery_retention_s, retry_schedule, max_attem
 // FindSettings implements patchbay.SettingsStore.
 func (s *Store) FindSettings(ctx context.Context, orgID string) (*patchbay.Settings, error) {
 	st, err := scanSettings(s.r.QueryRowContext(ctx, `SELECT `+settingsColumns+` FROM org_settings WHERE org_id = $1`, orgID))
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return &patchbay.Settings{OrgID: orgID}, nil
 	}
 	return st, err

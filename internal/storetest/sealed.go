@@ -14,11 +14,14 @@ import (
 // The sealed columns the store must list. A migration that adds one adds it
 // here and a fixture to sealedFixtureFor.
 var (
-	colCredential   = patchbay.SealedColumn{Table: "connections", Column: "credential", Key: "id"}
-	colRefreshToken = patchbay.SealedColumn{Table: "connections", Column: "refresh_token", Key: "id"}
-	colClientSecret = patchbay.SealedColumn{Table: "oauth_clients", Column: "client_secret", Key: "id"}
-	colCodeVerifier = patchbay.SealedColumn{Table: "oauth_states", Column: "code_verifier", Key: "state"}
-	wantSealed      = []patchbay.SealedColumn{colCredential, colRefreshToken, colClientSecret, colCodeVerifier}
+	colCredential       = patchbay.SealedColumn{Table: "connections", Column: "credential", Key: "id"}
+	colRefreshToken     = patchbay.SealedColumn{Table: "connections", Column: "refresh_token", Key: "id"}
+	colClientSecret     = patchbay.SealedColumn{Table: "oauth_clients", Column: "client_secret", Key: "id"}
+	colCodeVerifier     = patchbay.SealedColumn{Table: "oauth_states", Column: "code_verifier", Key: "state"}
+	colEndpointSecret   = patchbay.SealedColumn{Table: "endpoints", Column: "secret", Key: "id"}
+	colEndpointPrevious = patchbay.SealedColumn{Table: "endpoints", Column: "previous_secret", Key: "id"}
+	wantSealed          = []patchbay.SealedColumn{colCredential, colRefreshToken, colClientSecret, colCodeVerifier,
+		colEndpointSecret, colEndpointPrevious}
 )
 
 var sealedTests = []testCase{
@@ -27,6 +30,8 @@ var sealedTests = []testCase{
 	{"ResealConnectionsRefreshToken", testReseal(colRefreshToken)},
 	{"ResealOAuthClientsClientSecret", testReseal(colClientSecret)},
 	{"ResealOAuthStatesCodeVerifier", testReseal(colCodeVerifier)},
+	{"ResealEndpointsSecret", testReseal(colEndpointSecret)},
+	{"ResealEndpointsPreviousSecret", testReseal(colEndpointPrevious)},
 	{"ResealError", testResealError},
 	{"ResealUnknownColumn", testResealUnknownColumn},
 }
@@ -105,6 +110,29 @@ func sealedFixtureFor(t *testing.T, e *env, col patchbay.SealedColumn) *sealedFi
 					t.Errorf("FindOAuthClient(%q, %q) = %s, want %s", orgOf[key], slugOf[key], c.ID, key)
 				}
 				return c.ClientSecret, c.ClientID
+			},
+		}
+	case colEndpointSecret, colEndpointPrevious:
+		return &sealedFixture{
+			put: func(i int, value string) (string, string) {
+				id := fmt.Sprintf("ep_seal%02d", i)
+				sibling := "pbs1:old:sibling of " + id
+				orgOf[id] = orgs[i%2]
+				e.endpoint(t, orgs[i%2], "https://hooks.example/"+id, []string{"*"}, func(ep *patchbay.Endpoint) {
+					ep.ID = id
+					ep.Secret, ep.PreviousSecret = value, sibling
+					if col == colEndpointPrevious {
+						ep.Secret, ep.PreviousSecret = sibling, value
+					}
+				})
+				return id, sibling
+			},
+			get: func(key string) (string, string) {
+				ep := e.findEndpoint(t, orgOf[key], key)
+				if col == colEndpointPrevious {
+					return ep.PreviousSecret, ep.Secret
+				}
+				return ep.Secret, ep.PreviousSecret
 			},
 		}
 	case colCodeVerifier:

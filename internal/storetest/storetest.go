@@ -74,6 +74,10 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) patchbay.St
 		{"Connections", connectionTests},
 		{"OAuth", oauthTests},
 		{"Sealed", sealedTests},
+		{"Endpoints", endpointTests},
+		{"Events", eventTests},
+		{"Deliveries", deliveryTests},
+		{"Queue", queueTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
