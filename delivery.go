@@ -196,6 +196,9 @@ type DeliveryStore interface {
 	// false.
 	CreateEvent(ctx context.Context, ev *Event) (stored *Event, created bool, err error)
 	FindEvent(ctx context.Context, orgID, id string) (*Event, error)
+	// FindEvents returns the events with these ids, of any org, by id: the
+	// engine loads a claimed batch's events with it. Missing ids are absent.
+	FindEvents(ctx context.Context, ids []string) (map[string]*Event, error)
 	// CreateDeliveries stores new deliveries.
 	CreateDeliveries(ctx context.Context, ds []*Delivery) error
 

@@ -74,6 +74,7 @@ func Open(path string, now func() time.Time) (*sqlstore.Store, error) {
 			Name:              "sqlite",
 			Goose:             goose.DialectSQLite3,
 			IsUniqueViolation: isUniqueViolation,
+			Positional:        true,
 		},
 		Write:      w,
 		Read:       r,

@@ -35,6 +35,10 @@ type Dialect struct {
 	// SkipLocked is appended to the SELECT that claims queue rows (" FOR
 	// UPDATE SKIP LOCKED" on PostgreSQL, so replicas claim different rows).
 	SkipLocked string
+	// Positional is true when anonymous "?" placeholders bind faster than
+	// numbered ones: SQLite looks "$n" names up one by one, which costs
+	// O(n²) in a statement with thousands of parameters.
+	Positional bool
 	// Notify is the statement that wakes other replicas' engines when the
 	// transaction commits; empty when there is nothing to wake.
 	Notify string
