@@ -193,7 +193,7 @@ func (m *Main) Open(ctx context.Context, setup setupFlags) error {
 	}
 	m.Deliveries = delivery.NewService(m.Store, m.Ring, nil, m.Logger, nil)
 	m.Engine = delivery.NewEngine(delivery.EngineConfig{Store: m.Store, Ring: m.Ring,
-		Client: delivery.NewClient(delivery.Options{AllowNetworks: allow}), Connections: m.Connections,
+		Client: delivery.NewClient(delivery.Options{AllowNetworks: allow, IdlePerHost: g.Workers}), Connections: m.Connections,
 		Policy: policy, Workers: g.Workers, Lease: g.Lease, Logger: m.Logger, Disable: m.Deliveries.Disable})
 	m.Deliveries.SetEngine(m.Engine)
 	background := context.WithoutCancel(ctx)

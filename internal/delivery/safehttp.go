@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -52,6 +53,10 @@ type Options struct {
 	// with ErrTooManyRedirects; zero means DefaultMaxRedirects. A negative
 	// value follows none: the 3xx response itself is returned.
 	MaxRedirects int
+	// IdlePerHost is how many idle keep-alive connections are kept per
+	// receiver; it should be at least the number of delivery workers, or
+	// busy receivers see connections closed and dialled again. 64 when zero.
+	IdlePerHost int
 }
 
 // ParseNetworks parses a comma-separated list of CIDR prefixes such as
@@ -131,7 +136,7 @@ func NewClient(opts Options) *http.Client {
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   32,
+		MaxIdleConnsPerHost:   cmp.Or(opts.IdlePerHost, 64),
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
