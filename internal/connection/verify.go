@@ -144,8 +144,8 @@ func safeTransportError(err error) string {
 		return "The vendor did not answer in time."
 	}
 	msg := err.Error()
-	if i := strings.Index(msg, "://"); i >= 0 {
-		msg = "the vendor could not be reached"
+	if strings.Contains(msg, "://") {
+		msg = "the vendor could not be reached" // the message would quote the URL
 	}
 	return "Network error: " + msg + "."
 }

@@ -371,6 +371,7 @@ func TestPublishValidation(t *testing.T) {
 		{Type: "a.b", Payload: json.RawMessage(`{`)},
 		{Type: "a.b"},
 		{Type: "patchbay.test", Payload: json.RawMessage(`{}`)},
+		{Type: "endpoint.disabled", Payload: json.RawMessage(`{}`), SourceModule: "patchbay"},
 		{Type: "a.b", Payload: json.RawMessage(`"` + string(make([]byte, 300<<10)) + `"`)},
 	} {
 		if _, err := s.svc.Publish(s.ctx, []delivery.EventInput{in}); err == nil {

@@ -42,16 +42,31 @@ func (s *Service) validate(in EventInput) error {
 		return patchbay.Errorf(patchbay.EINVALID, "payload is not valid JSON.")
 	case len(in.SourceModule) > 100 || len(in.SourceID) > 200 || len(in.IdempotencyKey) > 200:
 		return patchbay.Errorf(patchbay.EINVALID, "source_module, source_id or idempotency_key is too long.")
-	case strings.HasPrefix(in.Type, "patchbay.") || (strings.HasPrefix(in.Type, "endpoint.") && in.SourceModule != "patchbay"):
-		return patchbay.Errorf(patchbay.EINVALID, "Event types under patchbay. and endpoint. are Patchbay's own.")
 	}
 	return nil
+}
+
+// reserved reports whether an event type is Patchbay's own, which clients
+// cannot publish.
+func reserved(t string) bool {
+	return strings.HasPrefix(t, "patchbay.") || strings.HasPrefix(t, "endpoint.")
 }
 
 // Publish stores events and one delivery per subscribed endpoint, all in
 // one transaction: when it returns, every event and delivery is on disk.
 // Deliveries to inactive or disabled endpoints are stored held.
 func (s *Service) Publish(ctx context.Context, events []EventInput) ([]Published, error) {
+	for i, in := range events {
+		if reserved(in.Type) {
+			return nil, patchbay.Errorf(patchbay.EINVALID, "Event %d: types under patchbay. and endpoint. are Patchbay's own.", i)
+		}
+	}
+	return s.publish(ctx, events)
+}
+
+// publish is Publish without the reserved-type check, for Patchbay's own
+// events.
+func (s *Service) publish(ctx context.Context, events []EventInput) ([]Published, error) {
 	orgID := patchbay.PrincipalFrom(ctx).OrgID
 	if len(events) == 0 || len(events) > MaxBatch {
 		return nil, patchbay.Errorf(patchbay.EINVALID, "Publish 1 to %d events at a time.", MaxBatch)

@@ -329,7 +329,7 @@ func (s *Service) Disable(ctx context.Context, ep *patchbay.Endpoint) {
 		return
 	}
 	payload, _ := json.Marshal(map[string]any{"endpoint_id": ep.ID, "url": ep.URL, "consecutive_failures": failures})
-	if _, err := s.Publish(ctx, []EventInput{{Type: "endpoint.disabled", Payload: payload, SourceModule: "patchbay", SourceID: ep.ID}}); err != nil {
+	if _, err := s.publish(ctx, []EventInput{{Type: "endpoint.disabled", Payload: payload, SourceModule: "patchbay", SourceID: ep.ID}}); err != nil {
 		s.logger.Error("publish endpoint.disabled", "endpoint", ep.ID, "error", err.Error())
 	}
 }
