@@ -45,13 +45,14 @@ type EngineConfig struct {
 // database; a delivery whose worker died is claimed again once its lease
 // expires.
 type Engine struct {
-	cfg     EngineConfig
-	owner   string
-	wake    chan struct{}
-	results chan patchbay.AttemptResult
-	limits  sync.Map // endpoint id → *rate.Limiter
-	stop    context.CancelFunc
-	done    sync.WaitGroup
+	cfg      EngineConfig
+	owner    string
+	wake     chan struct{}
+	results  chan patchbay.AttemptResult
+	limitsMu sync.Mutex
+	limits   map[string]*rate.Limiter // by endpoint id
+	stop     context.CancelFunc
+	done     sync.WaitGroup
 }
 
 // NewEngine returns an engine; Start runs it.
@@ -71,7 +72,7 @@ func NewEngine(cfg EngineConfig) *Engine {
 	if cfg.Now == nil {
 		cfg.Now = patchbay.Now
 	}
-	return &Engine{cfg: cfg, owner: patchbay.NewID("eng"), wake: make(chan struct{}, 1),
+	return &Engine{cfg: cfg, owner: patchbay.NewID("eng"), wake: make(chan struct{}, 1), limits: map[string]*rate.Limiter{},
 		results: make(chan patchbay.AttemptResult, 4*cfg.Workers)}
 }
 
@@ -480,13 +481,17 @@ func (e *Engine) secrets(ep *patchbay.Endpoint) ([]string, error) {
 	return out, nil
 }
 
+// limiter returns the endpoint's token bucket, made anew when its rate
+// changes.
 func (e *Engine) limiter(ep *patchbay.Endpoint) *rate.Limiter {
-	l, ok := e.limits.Load(ep.ID)
-	if !ok || l.(*rate.Limiter).Limit() != rate.Limit(ep.RateLimit) {
+	e.limitsMu.Lock()
+	defer e.limitsMu.Unlock()
+	l := e.limits[ep.ID]
+	if l == nil || l.Limit() != rate.Limit(ep.RateLimit) {
 		l = rate.NewLimiter(rate.Limit(ep.RateLimit), max(1, ep.RateLimit))
-		e.limits.Store(ep.ID, l)
+		e.limits[ep.ID] = l
 	}
-	return l.(*rate.Limiter)
+	return l
 }
 
 // The sealed columns of an endpoint's secrets.

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -73,8 +74,8 @@ func (s *Service) publish(ctx context.Context, events []EventInput) ([]Published
 	}
 	for i, in := range events {
 		if err := s.validate(in); err != nil {
-			if len(events) > 1 {
-				e := err.(*patchbay.Error)
+			var e *patchbay.Error
+			if len(events) > 1 && errors.As(err, &e) {
 				return nil, &patchbay.Error{Code: e.Code, Message: "Event " + strconv.Itoa(i) + ": " + e.Message}
 			}
 			return nil, err

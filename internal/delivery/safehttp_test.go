@@ -295,7 +295,7 @@ func TestNewClient_Transport(t *testing.T) {
 	switch {
 	case tr.Proxy != nil:
 		t.Error("Proxy is set; want nil (no environment proxy)")
-	case tr.MaxIdleConnsPerHost != 32, tr.IdleConnTimeout != 90*time.Second, tr.TLSHandshakeTimeout != 10*time.Second:
+	case tr.MaxIdleConnsPerHost != 64, tr.IdleConnTimeout != 90*time.Second, tr.TLSHandshakeTimeout != 10*time.Second:
 		t.Errorf("pool settings = %d, %v, %v", tr.MaxIdleConnsPerHost, tr.IdleConnTimeout, tr.TLSHandshakeTimeout)
 	case tr.ResponseHeaderTimeout != 7*time.Second, c.Timeout != 7*time.Second:
 		t.Errorf("timeouts = %v, %v; want 7s", tr.ResponseHeaderTimeout, c.Timeout)

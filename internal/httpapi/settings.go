@@ -35,11 +35,11 @@ type settingsInput struct {
 
 func (s *Server) putSettings(ctx context.Context, in *settingsInput) (*body[client.Settings], error) {
 	st := &patchbay.Settings{OrgID: patchbay.PrincipalFrom(ctx).OrgID, MaxAttempts: in.Body.MaxAttempts}
-	if d := in.Body.DeliveryRetentionDays; d < 0 || d > 3650 {
+	d := in.Body.DeliveryRetentionDays
+	if d < 0 || d > 3650 {
 		return nil, patchbay.Errorf(patchbay.EINVALID, "delivery_retention_days must be 0 (default) to 3650.")
-	} else {
-		st.DeliveryRetention = time.Duration(d) * 24 * time.Hour
 	}
+	st.DeliveryRetention = time.Duration(d) * 24 * time.Hour
 	for _, v := range in.Body.RetrySchedule {
 		d, err := time.ParseDuration(v)
 		if err != nil {
