@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -108,6 +109,20 @@ func testDeliveries(t *testing.T, database string, replicas int) {
 	var log client.List[client.Delivery]
 	if err := c.Do(ctx, "GET", "/v1/deliveries", map[string][]string{"status": {"delivered"}, "limit": {"100"}}, nil, &log); err != nil || len(log.Data) != n {
 		t.Fatalf("delivery log: %d delivered, %v", len(log.Data), err)
+	}
+	// The CLI publishes and reads the log through the same API.
+	remote := []string{"--url", servers[0].url, "--api-key", creds["api_key"]}
+	if out, stderr, code := e.run(append([]string{"events", "publish", "order.shipped", `{"order": 1}`}, remote...)...); code != 0 ||
+		!strings.Contains(out, "to 1 endpoints") {
+		t.Fatalf("cli events publish: exit %d\n%s%s", code, out, stderr)
+	}
+	if out, _, code := e.run(append([]string{"deliveries", "--status", "delivered", "--json"}, remote...)...); code != 0 ||
+		!strings.Contains(out, log.Data[0].ID) {
+		t.Fatalf("cli deliveries: exit %d\n%s", code, out)
+	}
+	if _, stderr, code := e.run(append([]string{"events", "publish", "order.shipped", "{not json"}, remote...)...); code != 1 ||
+		!strings.HasPrefix(lastLine(stderr), "patchbay: ") {
+		t.Fatalf("cli bad payload: exit %d, %q", code, stderr)
 	}
 	for _, s := range servers {
 		s.stop(t)

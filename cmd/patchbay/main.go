@@ -44,6 +44,9 @@ type cli struct {
 	Activity    activityCmd    `cmd:"" help:"Read the activity log (remote)."`
 	Connectors  connectorsCmd  `cmd:"" help:"Browse the connector library (remote)."`
 	Connections connectionsCmd `cmd:"" help:"List, test, pause, resume, refresh and disconnect connections (remote)."`
+	Endpoints   endpointsCmd   `cmd:"" help:"List, create, rotate and delete webhook endpoints (remote)."`
+	Events      eventsCmd      `cmd:"" help:"Publish events (remote)."`
+	Deliveries  deliveriesCmd  `cmd:"" help:"Search the delivery log and retry deliveries (remote)."`
 	Keys        keysCmd        `cmd:"" help:"Generate encryption keys and re-encrypt stored secrets under the current key."`
 	OAuth       oauthCmd       `cmd:"" name:"oauth-client" help:"Set platform-wide OAuth clients directly in the database."`
 	Bench       benchCmd       `cmd:"" help:"Load tools: a verifying webhook receiver, the delivery benchmark and the crash test."`
