@@ -88,7 +88,7 @@ func (e *Engine) Wake() {
 // Start runs the engine until Stop.
 func (e *Engine) Start(ctx context.Context) {
 	ctx, e.stop = context.WithCancel(ctx)
-	jobs := make(chan *job)
+	jobs := make(chan *job, e.cfg.Batch) // room for one batch, so the next claim overlaps the sends
 	var workers sync.WaitGroup
 	for i := 0; i < e.cfg.Workers; i++ {
 		workers.Add(1)
