@@ -42,6 +42,10 @@ const (
 	// events and queue vendor API calls.
 	CapEventsPublish Capability = "events:publish"
 
+	// Administrator (and custom roles for the host platform's keys): record
+	// what syncs do, such as external-id mappings.
+	CapSyncWrite Capability = "sync:write"
+
 	// Administrator: the extra capability payment-family connectors need.
 	CapManagePaymentCredentials Capability = "manage_payment_credentials"
 
@@ -56,7 +60,7 @@ var AllCapabilities = []Capability{
 	CapConnectionsTest, CapConnectionsPause, CapDeliveriesRetry,
 	CapConnectionsCreate, CapConnectionsScopes, CapConnectionsRefresh, CapConnectionsDisconnect,
 	CapEndpointsManage, CapAPIKeysManage, CapUsersManage, CapRolesManage, CapSettingsManage,
-	CapActivityRead, CapEventsPublish, CapManagePaymentCredentials, CapDelete,
+	CapActivityRead, CapEventsPublish, CapSyncWrite, CapManagePaymentCredentials, CapDelete,
 }
 
 // Valid reports whether c is a known capability.

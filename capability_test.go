@@ -27,6 +27,7 @@ var (
 		"endpoints:manage", "api_keys:manage", "users:manage", "roles:manage", "settings:manage",
 		"manage_payment_credentials",
 		"events:publish", // not in DESIGN.md's table: publishing is the host platform's, through a key
+		"sync:write",     // likewise: the host platform records its syncs (mappings) through a key
 		"delete",         // deletes always need the Administrator
 	)
 )

@@ -32,6 +32,7 @@ type Store interface {
 	ConnectionStore
 	DeliveryStore
 	SettingsStore
+	MappingStore
 	SealedStore
 }
 

@@ -162,3 +162,22 @@ type EndpointSummary struct {
 	AvgLatencyMS int64      `json:"avg_latency_ms"`
 	LastDelivery *time.Time `json:"last_delivery_at,omitempty"`
 }
+
+// Mapping pairs a vendor's id with the host platform's, per connection.
+type Mapping struct {
+	ID           string    `json:"id"`
+	ConnectionID string    `json:"connection_id"`
+	ExternalID   string    `json:"external_id"`
+	InternalType string    `json:"internal_type"`
+	InternalID   string    `json:"internal_id"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// MappingRequest creates a mapping.
+type MappingRequest struct {
+	ConnectionID string `json:"connection_id" maxLength:"100"`
+	ExternalID   string `json:"external_id" maxLength:"500"`
+	InternalType string `json:"internal_type" maxLength:"100"`
+	InternalID   string `json:"internal_id" maxLength:"500"`
+}

@@ -45,6 +45,8 @@ func sampleBody(t *testing.T, rt httpapi.Route, n int) any {
 		return map[string]any{"connection_id": "con_none", "method": "GET", "path": "/items"}
 	case "retry-deliveries":
 		return map[string]any{"status": []string{"dead_letter"}}
+	case "create-mapping":
+		return map[string]any{"connection_id": "con_none", "external_id": fmt.Sprintf("ext-%d", n), "internal_type": "contact", "internal_id": fmt.Sprint(n)}
 	case "put-settings":
 		return map[string]any{"delivery_retention_days": 14, "retry_schedule": []string{"30s", "2m"}, "max_attempts": 4}
 	case "rotate-endpoint-secret":
@@ -61,7 +63,7 @@ func sampleBody(t *testing.T, rt httpapi.Route, n int) any {
 
 // targets creates, in an org, one row of each kind a route can address.
 type targets struct {
-	apiKey, user, role, connection, endpoint, event, delivery string
+	apiKey, user, role, connection, endpoint, event, delivery, mapping string
 }
 
 func (f *fixture) newTargets(orgID string, n int) targets {
@@ -84,7 +86,12 @@ func (f *fixture) newTargets(orgID string, n int) targets {
 	if err != nil || len(ds) == 0 {
 		f.t.Fatalf("fixture delivery: %v", err)
 	}
-	return targets{apiKey: k.ID, user: u.ID, role: r.ID, connection: c.ID, endpoint: e.ID, event: pub[0].Event.ID, delivery: ds[0].ID}
+	m := &patchbay.Mapping{OrgID: orgID, ConnectionID: c.ID, ExternalID: fmt.Sprintf("ext-%d", n), InternalType: "contact", InternalID: "1"}
+	if err := f.store.CreateMapping(ctx, m); err != nil {
+		f.t.Fatal(err)
+	}
+	return targets{apiKey: k.ID, user: u.ID, role: r.ID, connection: c.ID, endpoint: e.ID, event: pub[0].Event.ID,
+		delivery: ds[0].ID, mapping: m.ID}
 }
 
 // ownsRow reports whether a route addresses one of an org's rows by id (as
@@ -115,6 +122,8 @@ func (tg targets) path(t *testing.T, rt httpapi.Route) string {
 		id = tg.event
 	case strings.HasPrefix(rt.Path, "/v1/deliveries/"):
 		id = tg.delivery
+	case strings.HasPrefix(rt.Path, "/v1/mappings/"):
+		id = tg.mapping
 	default:
 		t.Fatalf("route %s: no target row for %s; add one to targets", rt.ID, rt.Path)
 	}
@@ -235,7 +244,7 @@ func TestOrgIsolationMatrix(t *testing.T) {
 	}
 	before := snapshot()
 	// Every identifier of org A that must never reach org B.
-	secretsOfA := []string{a.Org.ID, a.Admin.ID, a.Admin.Email, a.Key.ID, a.Key.Prefix, tg.apiKey, tg.user, tg.role, tg.connection, tg.endpoint, tg.event, tg.delivery}
+	secretsOfA := []string{a.Org.ID, a.Admin.ID, a.Admin.Email, a.Key.ID, a.Key.Prefix, tg.apiKey, tg.user, tg.role, tg.connection, tg.endpoint, tg.event, tg.delivery, tg.mapping}
 
 	for i, rt := range f.srv.Routes() {
 		t.Run(rt.ID, func(t *testing.T) {

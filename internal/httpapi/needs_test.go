@@ -70,6 +70,10 @@ func TestRouteNeeds(t *testing.T) {
 		"get-settings":           {patchbay.CapSettingsManage},
 		"put-settings":           {patchbay.CapSettingsManage},
 		"report-deliveries":      {patchbay.CapDeliveriesRead},
+		"list-mappings":          {patchbay.CapConnectionsRead},
+		"create-mapping":         {patchbay.CapSyncWrite},
+		"get-mapping":            {patchbay.CapConnectionsRead},
+		"delete-mapping":         {patchbay.CapSyncWrite, del},
 	}
 	f := newFixture(t)
 	seen := map[string]bool{}

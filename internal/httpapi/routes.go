@@ -187,6 +187,15 @@ func (s *Server) routeTable() []Route {
 		{Method: get, Path: "/v1/reports/deliveries", ID: "report-deliveries", Summary: "Deliveries per endpoint over the last days (30 by default)", Tag: "Reports",
 			Needs: needs(patchbay.CapDeliveriesRead), register: handle(s.deliveriesReport)},
 
+		{Method: get, Path: "/v1/mappings", ID: "list-mappings", Summary: "List or look up external-id mappings, from either side", Tag: "Mappings",
+			Needs: needs(patchbay.CapConnectionsRead), register: handle(s.listMappings)},
+		{Method: post, Path: "/v1/mappings", ID: "create-mapping", Summary: "Map a vendor's id to the host platform's record", Tag: "Mappings",
+			Needs: needs(patchbay.CapSyncWrite), Status: http.StatusCreated, register: handle(s.createMapping)},
+		{Method: get, Path: "/v1/mappings/{id}", ID: "get-mapping", Summary: "Get a mapping", Tag: "Mappings",
+			Needs: needs(patchbay.CapConnectionsRead), register: handle(s.getMapping)},
+		{Method: del, Path: "/v1/mappings/{id}", ID: "delete-mapping", Summary: "Delete a mapping", Tag: "Mappings",
+			Needs: needs(patchbay.CapSyncWrite, patchbay.CapDelete), Status: http.StatusNoContent, register: handle(s.deleteMapping)},
+
 		{Method: get, Path: "/v1/activity", ID: "list-activity", Summary: "List the activity (audit) log", Tag: "Activity",
 			Needs: needs(patchbay.CapActivityRead), register: handle(s.listActivity)},
 	}

@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) patchbay.St
 		{"Events", eventTests},
 		{"Deliveries", deliveryTests},
 		{"Queue", queueTests},
+		{"Mappings", mappingTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
