@@ -2,13 +2,12 @@ package connection
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/patchbay/patchbay"
+	"github.com/patchbay/patchbay/internal/secret"
 )
 
 // CreateRequest creates a connection without a browser redirect: API key,
@@ -137,7 +136,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (*Created, erro
 	var expires *time.Time
 	switch mode {
 	case patchbay.AuthSignedToken:
-		out.Secret = newSigningSecret()
+		out.Secret = secret.NewSigningSecret()
 		cred.Fields["signing_secret"] = out.Secret
 	case patchbay.AuthOAuth2ClientCredentials:
 		if cred.Fields["client_id"] == "" {
@@ -163,16 +162,6 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (*Created, erro
 		return nil, err
 	}
 	return out, nil
-}
-
-// newSigningSecret returns a Standard Webhooks secret: "whsec_" and 24
-// random bytes in base64.
-func newSigningSecret() string {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return "whsec_" + base64.StdEncoding.EncodeToString(b)
 }
 
 // createConnection seals the credential and stores a tested connection as

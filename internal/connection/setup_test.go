@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,32 +19,14 @@ import (
 	"github.com/patchbay/patchbay/internal/secret"
 	"github.com/patchbay/patchbay/internal/sqlite"
 	"github.com/patchbay/patchbay/internal/sqlstore"
+	"github.com/patchbay/patchbay/internal/storetest"
 )
-
-// clock is a settable test clock; it starts at the real time because
-// token expiries come from the vendor's expires_in on the real clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // setup is a connections plane over a fresh store, a key ring, a catalog
 // holding the fake vendor, and an org with an Administrator.
 type setup struct {
 	t      *testing.T
-	clock  *clock
+	clock  *storetest.Clock
 	store  *sqlstore.Store
 	ring   *secret.Ring
 	vendor *fakevendor.Vendor
@@ -79,7 +60,7 @@ var engines = []engine{
 
 func newSetup(t *testing.T, e engine) *setup {
 	t.Helper()
-	s := &setup{t: t, clock: &clock{t: time.Now().UTC().Truncate(time.Microsecond)}, vendor: fakevendor.New(t)}
+	s := &setup{t: t, clock: storetest.NewClock(time.Now().UTC().Truncate(time.Microsecond)), vendor: fakevendor.New(t)}
 	s.store = e.open(t, s.clock.Now)
 	t.Cleanup(func() { s.store.Close() })
 	if _, err := s.store.Migrate(context.Background()); err != nil {

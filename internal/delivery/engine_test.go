@@ -20,24 +20,8 @@ import (
 	"github.com/patchbay/patchbay/internal/secret"
 	"github.com/patchbay/patchbay/internal/sqlite"
 	"github.com/patchbay/patchbay/internal/sqlstore"
+	"github.com/patchbay/patchbay/internal/storetest"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // receiver is a webhook receiver on 127.0.0.1 that answers with status()
 // and keeps what it got.
@@ -83,7 +67,7 @@ func (r *receiver) received() []received {
 // fixed clock and jitter, allowed to reach 127.0.0.1.
 type setup struct {
 	t      *testing.T
-	clock  *clock
+	clock  *storetest.Clock
 	store  *sqlstore.Store
 	svc    *delivery.Service
 	engine *delivery.Engine
@@ -92,7 +76,7 @@ type setup struct {
 }
 
 func newSetup(t *testing.T) *setup {
-	s := &setup{t: t, clock: &clock{t: time.Now().UTC().Truncate(time.Microsecond)}}
+	s := &setup{t: t, clock: storetest.NewClock(time.Now().UTC().Truncate(time.Microsecond))}
 	var err error
 	if s.store, err = sqlite.Open(filepath.Join(t.TempDir(), "p.db"), s.clock.Now); err != nil {
 		t.Fatal(err)

@@ -149,7 +149,7 @@ func (s *Service) CreateEndpoint(ctx context.Context, in EndpointInput) (*patchb
 	if err := s.apply(e, in); err != nil {
 		return nil, "", err
 	}
-	plain := NewSecret()
+	plain := secret.NewSigningSecret()
 	var err error
 	if e.Secret, err = s.ring.Seal([]byte(plain), SecretColumn.AssociatedData(e.ID)); err != nil {
 		return nil, "", err
@@ -270,7 +270,7 @@ func (s *Service) RotateSecret(ctx context.Context, id string, grace time.Durati
 	if grace > 7*24*time.Hour {
 		return nil, "", patchbay.Errorf(patchbay.EINVALID, "The grace period is at most 7 days.")
 	}
-	plain := NewSecret()
+	plain := secret.NewSigningSecret()
 	e, err := s.changeEndpoint(ctx, id, "endpoint.rotate_secret", func(_ patchbay.Store, e *patchbay.Endpoint) (map[string]any, error) {
 		old, err := s.ring.Open(e.Secret, SecretColumn.AssociatedData(e.ID))
 		if err != nil {

@@ -5,7 +5,6 @@ package delivery
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
@@ -33,17 +32,9 @@ const (
 	maxSecretBytes = 64
 )
 
-// NewSecret returns a new signing secret: "whsec_" followed by the standard
-// base64 encoding of 24 random bytes (the spec's minimum, as Svix uses).
-func NewSecret() string {
-	key := make([]byte, minSecretBytes)
-	rand.Read(key) // never fails: crypto/rand aborts the program instead
-	return SecretPrefix + base64.StdEncoding.EncodeToString(key)
-}
-
 // ValidateSecret returns EINVALID unless secret is "whsec_" followed by the
 // standard base64 encoding of a 24- to 64-byte key. Use it on secrets that
-// users supply; NewSecret's are always valid.
+// users supply; secret.NewSigningSecret's are always valid.
 func ValidateSecret(secret string) error {
 	_, err := secretKey(secret)
 	return err

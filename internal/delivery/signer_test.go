@@ -11,6 +11,7 @@ import (
 
 	"github.com/patchbay/patchbay"
 	"github.com/patchbay/patchbay/internal/delivery"
+	"github.com/patchbay/patchbay/internal/secret"
 )
 
 // The spec's reference vector, from its own library tests.
@@ -32,21 +33,21 @@ func TestSign_ReferenceVector(t *testing.T) {
 	}
 }
 
-func TestNewSecret(t *testing.T) {
-	s := delivery.NewSecret()
+func TestNewSigningSecret(t *testing.T) {
+	s := secret.NewSigningSecret()
 	enc, ok := strings.CutPrefix(s, "whsec_")
 	if !ok {
-		t.Fatalf("NewSecret() = %q, want whsec_ prefix", s)
+		t.Fatalf("NewSigningSecret() = %q, want whsec_ prefix", s)
 	}
 	key, err := base64.StdEncoding.DecodeString(enc)
 	if err != nil || len(key) != 24 {
-		t.Fatalf("NewSecret() key = %d bytes, err %v; want 24 bytes", len(key), err)
+		t.Fatalf("NewSigningSecret() key = %d bytes, err %v; want 24 bytes", len(key), err)
 	}
 	if err := delivery.ValidateSecret(s); err != nil {
-		t.Fatalf("ValidateSecret(NewSecret()) = %v", err)
+		t.Fatalf("ValidateSecret(NewSigningSecret()) = %v", err)
 	}
-	if s == delivery.NewSecret() {
-		t.Fatal("two NewSecret() calls returned the same secret")
+	if s == secret.NewSigningSecret() {
+		t.Fatal("two NewSigningSecret() calls returned the same secret")
 	}
 }
 
@@ -99,7 +100,7 @@ func TestHeaders_ReferenceVector(t *testing.T) {
 // TestHeaders_OfficialVerifier checks our headers with the official Standard
 // Webhooks Go library, as a receiver would.
 func TestHeaders_OfficialVerifier(t *testing.T) {
-	oldSecret, newSecret := delivery.NewSecret(), delivery.NewSecret()
+	oldSecret, newSecret := secret.NewSigningSecret(), secret.NewSigningSecret()
 	body := []byte(`{"type":"invoice.paid","data":{"id":"inv_1"}}`)
 	now := time.Now()
 
@@ -148,7 +149,7 @@ func TestHeaders_OfficialVerifier(t *testing.T) {
 }
 
 func TestHeaders_RotationFormat(t *testing.T) {
-	h, err := delivery.Headers(refID, time.Unix(refUnix, 0), []byte(refBody), refSecret, delivery.NewSecret())
+	h, err := delivery.Headers(refID, time.Unix(refUnix, 0), []byte(refBody), refSecret, secret.NewSigningSecret())
 	if err != nil {
 		t.Fatal(err)
 	}

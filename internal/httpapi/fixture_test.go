@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,31 +21,14 @@ import (
 	"github.com/patchbay/patchbay/internal/secret"
 	"github.com/patchbay/patchbay/internal/sqlite"
 	"github.com/patchbay/patchbay/internal/sqlstore"
+	"github.com/patchbay/patchbay/internal/storetest"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // fixture is a server over a fresh SQLite store, driven in-process, with
 // the fake vendor in its connector catalog.
 type fixture struct {
 	t          *testing.T
-	clock      *clock
+	clock      *storetest.Clock
 	store      *sqlstore.Store
 	srv        *httpapi.Server
 	vendor     *fakevendor.Vendor
@@ -56,7 +38,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	c := storetest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	store, err := sqlite.Open(filepath.Join(t.TempDir(), "patchbay.db"), c.Now)
 	if err != nil {
 		t.Fatal(err)

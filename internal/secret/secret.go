@@ -157,3 +157,14 @@ func (r *Ring) Open(sealed string, ad []byte) ([]byte, error) {
 	}
 	return plain, nil
 }
+
+// NewSigningSecret returns a new webhook signing secret in the Standard
+// Webhooks form: "whsec_" followed by the standard base64 encoding of 24
+// random bytes (the spec's minimum, as Svix uses).
+func NewSigningSecret() string {
+	key := make([]byte, 24)
+	if _, err := rand.Read(key); err != nil {
+		panic(err)
+	}
+	return "whsec_" + base64.StdEncoding.EncodeToString(key)
+}
