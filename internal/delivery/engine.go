@@ -162,8 +162,11 @@ func (e *Engine) claim(ctx context.Context, jobs chan<- *job) {
 		}
 		events, err := e.cfg.Store.FindEvents(ctx, eventIDs)
 		if err != nil {
+			// Not dispatched: the batch is claimed again when its lease
+			// ends, rather than dead-lettered for a passing fault.
 			e.cfg.Logger.Error("load events", "error", err.Error())
-			events = map[string]*patchbay.Event{} // their deliveries wait for the lease to end
+			sleep(ctx, e.wake, poll)
+			continue
 		}
 		for _, d := range ds {
 			j := &job{d: d, settings: settings[d.OrgID]}
@@ -174,7 +177,10 @@ func (e *Engine) claim(ctx context.Context, jobs chan<- *job) {
 				settings[d.OrgID] = j.settings
 			}
 			if d.EndpointID != "" {
-				j.endpoint = e.lookupEndpoint(ctx, endpoints, d)
+				var ok bool
+				if j.endpoint, ok = e.lookupEndpoint(ctx, endpoints, d); !ok {
+					continue // a passing fault: the lease brings it back
+				}
 			}
 			if ev := events[d.EventID]; ev != nil && ev.OrgID == d.OrgID {
 				j.event = ev
@@ -188,16 +194,22 @@ func (e *Engine) claim(ctx context.Context, jobs chan<- *job) {
 	}
 }
 
-func (e *Engine) lookupEndpoint(ctx context.Context, cache map[string]*patchbay.Endpoint, d *patchbay.Delivery) *patchbay.Endpoint {
+// lookupEndpoint returns a delivery's endpoint, nil when it was deleted
+// (the attempt dead-letters the delivery), and false when it could not be
+// read now.
+func (e *Engine) lookupEndpoint(ctx context.Context, cache map[string]*patchbay.Endpoint, d *patchbay.Delivery) (*patchbay.Endpoint, bool) {
 	if ep, ok := cache[d.EndpointID]; ok {
-		return ep
+		return ep, true
 	}
 	ep, err := e.cfg.Store.FindEndpoint(ctx, d.OrgID, d.EndpointID)
-	if err != nil {
-		ep = nil // deleted; the attempt dead-letters it
+	if patchbay.ErrorCode(err) == patchbay.ENOTFOUND {
+		ep = nil
+	} else if err != nil {
+		e.cfg.Logger.Error("load endpoint", "endpoint", d.EndpointID, "error", err.Error())
+		return nil, false
 	}
 	cache[d.EndpointID] = ep
-	return ep
+	return ep, true
 }
 
 func sleep(ctx context.Context, wake <-chan struct{}, d time.Duration) {
