@@ -33,6 +33,7 @@ type Store interface {
 	DeliveryStore
 	SettingsStore
 	MappingStore
+	InboundStore
 	SealedStore
 }
 

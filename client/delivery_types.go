@@ -181,3 +181,31 @@ type MappingRequest struct {
 	InternalType string `json:"internal_type" maxLength:"100"`
 	InternalID   string `json:"internal_id" maxLength:"500"`
 }
+
+// InboundWebhook is a call a vendor made to one of Patchbay's inbound URLs.
+type InboundWebhook struct {
+	ID           string              `json:"id"`
+	ConnectionID string              `json:"connection_id"`
+	Provider     string              `json:"provider"`
+	EventType    string              `json:"event_type"`
+	DeliveryID   string              `json:"delivery_id,omitempty"`
+	Verified     bool                `json:"verified"`
+	Status       string              `json:"status" enum:"pending,processing,processed,failed,rejected"`
+	Headers      map[string][]string `json:"headers" doc:"Signature and secret headers are redacted."`
+	Payload      json.RawMessage     `json:"payload,omitempty" doc:"The body, when verified; as a JSON string when it was not JSON."`
+	Error        string              `json:"error,omitempty"`
+	EventID      string              `json:"event_id,omitempty" doc:"The event it was forwarded as."`
+	ReceivedAt   time.Time           `json:"received_at"`
+	ProcessedAt  *time.Time          `json:"processed_at,omitempty"`
+}
+
+// InboundURLRequest sets up a connection's inbound URL.
+type InboundURLRequest struct {
+	Secret string `json:"secret" minLength:"1" maxLength:"1000" doc:"The signing secret the vendor shows for the webhook."`
+}
+
+// InboundURL is where the vendor is to send webhooks. It holds a secret
+// token and is shown once; set up a new one to replace it.
+type InboundURL struct {
+	URL string `json:"url"`
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/patchbay/patchbay/internal/connector"
 	"github.com/patchbay/patchbay/internal/delivery"
 	"github.com/patchbay/patchbay/internal/httpapi"
+	"github.com/patchbay/patchbay/internal/inbound"
 	"github.com/patchbay/patchbay/internal/postgres"
 	"github.com/patchbay/patchbay/internal/secret"
 	"github.com/patchbay/patchbay/internal/sqlite"
@@ -206,8 +207,10 @@ func (m *Main) Open(ctx context.Context, setup setupFlags) error {
 		go postgres.Listen(lctx, g.Database, m.Engine.Wake, m.Logger)
 	}
 	m.Connections.Start(background, g.RefreshInterval)
+	in := &inbound.Service{Store: m.Store, Catalog: m.Catalog, Ring: m.Ring, Deliveries: m.Deliveries,
+		PublicURL: public, Logger: m.Logger}
 	api := httpapi.NewServer(httpapi.Config{Store: m.Store, Logger: m.Logger, Version: version,
-		Catalog: m.Catalog, Connections: m.Connections, Deliveries: m.Deliveries})
+		Catalog: m.Catalog, Connections: m.Connections, Deliveries: m.Deliveries, Inbound: in})
 	m.HTTP = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,

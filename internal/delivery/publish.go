@@ -50,7 +50,7 @@ func (s *Service) validate(in EventInput) error {
 // reserved reports whether an event type is Patchbay's own, which clients
 // cannot publish.
 func reserved(t string) bool {
-	return strings.HasPrefix(t, "patchbay.") || strings.HasPrefix(t, "endpoint.")
+	return strings.HasPrefix(t, "patchbay.") || strings.HasPrefix(t, "endpoint.") || strings.HasPrefix(t, "inbound.")
 }
 
 // Publish stores events and one delivery per subscribed endpoint, all in
@@ -59,14 +59,19 @@ func reserved(t string) bool {
 func (s *Service) Publish(ctx context.Context, events []EventInput) ([]Published, error) {
 	for i, in := range events {
 		if reserved(in.Type) {
-			return nil, patchbay.Errorf(patchbay.EINVALID, "Event %d: types under patchbay. and endpoint. are Patchbay's own.", i)
+			return nil, patchbay.Errorf(patchbay.EINVALID, "Event %d: types under patchbay., endpoint. and inbound. are Patchbay's own.", i)
 		}
 	}
 	return s.publish(ctx, events)
 }
 
-// publish is Publish without the reserved-type check, for Patchbay's own
-// events.
+// PublishOwn publishes Patchbay's own events (inbound.*, endpoint.*): it is
+// Publish without the check that keeps those types from clients.
+func (s *Service) PublishOwn(ctx context.Context, events []EventInput) ([]Published, error) {
+	return s.publish(ctx, events)
+}
+
+// publish is Publish without the reserved-type check.
 func (s *Service) publish(ctx context.Context, events []EventInput) ([]Published, error) {
 	orgID := patchbay.PrincipalFrom(ctx).OrgID
 	if len(events) == 0 || len(events) > MaxBatch {

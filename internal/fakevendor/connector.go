@@ -58,5 +58,8 @@ func (v *Vendor) Connector() patchbay.Connector {
 			AccountID:   "account.id",
 			AccountName: "account.name",
 		},
+		// The fake signs no webhooks itself; tests that play the vendor
+		// sign theirs per Standard Webhooks.
+		Webhooks: &patchbay.WebhookSpec{Scheme: "standard_webhooks"},
 	}
 }

@@ -47,6 +47,10 @@ func sampleBody(t *testing.T, rt httpapi.Route, n int) any {
 		return map[string]any{"status": []string{"dead_letter"}}
 	case "create-mapping":
 		return map[string]any{"connection_id": "con_none", "external_id": fmt.Sprintf("ext-%d", n), "internal_type": "contact", "internal_id": fmt.Sprint(n)}
+	case "create-inbound-url":
+		return map[string]any{"secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+	case "replay-inbound":
+		return nil
 	case "put-settings":
 		return map[string]any{"delivery_retention_days": 14, "retry_schedule": []string{"30s", "2m"}, "max_attempts": 4}
 	case "rotate-endpoint-secret":
@@ -63,7 +67,7 @@ func sampleBody(t *testing.T, rt httpapi.Route, n int) any {
 
 // targets creates, in an org, one row of each kind a route can address.
 type targets struct {
-	apiKey, user, role, connection, endpoint, event, delivery, mapping string
+	apiKey, user, role, connection, endpoint, event, delivery, mapping, inbound string
 }
 
 func (f *fixture) newTargets(orgID string, n int) targets {
@@ -90,8 +94,13 @@ func (f *fixture) newTargets(orgID string, n int) targets {
 	if err := f.store.CreateMapping(ctx, m); err != nil {
 		f.t.Fatal(err)
 	}
+	w := &patchbay.InboundWebhook{OrgID: orgID, ConnectionID: c.ID, Provider: fakevendor.Slug, EventType: "item.created",
+		Verified: true, Status: patchbay.InboundProcessed, Payload: []byte(`{"id":1}`)}
+	if err := f.store.CreateInbound(ctx, w); err != nil {
+		f.t.Fatal(err)
+	}
 	return targets{apiKey: k.ID, user: u.ID, role: r.ID, connection: c.ID, endpoint: e.ID, event: pub[0].Event.ID,
-		delivery: ds[0].ID, mapping: m.ID}
+		delivery: ds[0].ID, mapping: m.ID, inbound: w.ID}
 }
 
 // ownsRow reports whether a route addresses one of an org's rows by id (as
@@ -124,6 +133,8 @@ func (tg targets) path(t *testing.T, rt httpapi.Route) string {
 		id = tg.delivery
 	case strings.HasPrefix(rt.Path, "/v1/mappings/"):
 		id = tg.mapping
+	case strings.HasPrefix(rt.Path, "/v1/inbound/"):
+		id = tg.inbound
 	default:
 		t.Fatalf("route %s: no target row for %s; add one to targets", rt.ID, rt.Path)
 	}
@@ -244,7 +255,7 @@ func TestOrgIsolationMatrix(t *testing.T) {
 	}
 	before := snapshot()
 	// Every identifier of org A that must never reach org B.
-	secretsOfA := []string{a.Org.ID, a.Admin.ID, a.Admin.Email, a.Key.ID, a.Key.Prefix, tg.apiKey, tg.user, tg.role, tg.connection, tg.endpoint, tg.event, tg.delivery, tg.mapping}
+	secretsOfA := []string{a.Org.ID, a.Admin.ID, a.Admin.Email, a.Key.ID, a.Key.Prefix, tg.apiKey, tg.user, tg.role, tg.connection, tg.endpoint, tg.event, tg.delivery, tg.mapping, tg.inbound}
 
 	for i, rt := range f.srv.Routes() {
 		t.Run(rt.ID, func(t *testing.T) {

@@ -74,6 +74,10 @@ func TestRouteNeeds(t *testing.T) {
 		"create-mapping":         {patchbay.CapSyncWrite},
 		"get-mapping":            {patchbay.CapConnectionsRead},
 		"delete-mapping":         {patchbay.CapSyncWrite, del},
+		"create-inbound-url":     {patchbay.CapConnectionsCreate},
+		"list-inbound":           {patchbay.CapConnectionsRead},
+		"get-inbound":            {patchbay.CapConnectionsRead},
+		"replay-inbound":         {patchbay.CapDeliveriesRetry},
 	}
 	f := newFixture(t)
 	seen := map[string]bool{}

@@ -196,6 +196,15 @@ func (s *Server) routeTable() []Route {
 		{Method: del, Path: "/v1/mappings/{id}", ID: "delete-mapping", Summary: "Delete a mapping", Tag: "Mappings",
 			Needs: needs(patchbay.CapSyncWrite, patchbay.CapDelete), Status: http.StatusNoContent, register: handle(s.deleteMapping)},
 
+		{Method: post, Path: "/v1/connections/{id}/inbound", ID: "create-inbound-url", Summary: "Give a connection a new inbound webhook URL (shown once)", Tag: "Inbound",
+			Needs: needs(patchbay.CapConnectionsCreate), Status: http.StatusCreated, register: handle(s.createInboundURL)},
+		{Method: get, Path: "/v1/inbound", ID: "list-inbound", Summary: "List received vendor webhooks", Tag: "Inbound",
+			Needs: needs(patchbay.CapConnectionsRead), register: handle(s.listInbound)},
+		{Method: get, Path: "/v1/inbound/{id}", ID: "get-inbound", Summary: "Get a received vendor webhook", Tag: "Inbound",
+			Needs: needs(patchbay.CapConnectionsRead), register: handle(s.getInbound)},
+		{Method: post, Path: "/v1/inbound/{id}/replay", ID: "replay-inbound", Summary: "Forward a verified vendor webhook again", Tag: "Inbound",
+			Needs: needs(patchbay.CapDeliveriesRetry), register: handle(s.replayInbound)},
+
 		{Method: get, Path: "/v1/activity", ID: "list-activity", Summary: "List the activity (audit) log", Tag: "Activity",
 			Needs: needs(patchbay.CapActivityRead), register: handle(s.listActivity)},
 	}

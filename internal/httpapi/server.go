@@ -21,6 +21,7 @@ import (
 	"github.com/patchbay/patchbay/internal/connection"
 	"github.com/patchbay/patchbay/internal/connector"
 	"github.com/patchbay/patchbay/internal/delivery"
+	"github.com/patchbay/patchbay/internal/inbound"
 )
 
 // Config configures a Server.
@@ -37,6 +38,8 @@ type Config struct {
 	Connections *connection.Service
 	// Deliveries is the outbound delivery service.
 	Deliveries *delivery.Service
+	// Inbound receives vendors' webhooks.
+	Inbound *inbound.Service
 }
 
 // Catalog is the connector catalog the API lists.
@@ -51,6 +54,7 @@ type Server struct {
 	catalog     Catalog
 	connections *connection.Service
 	deliveries  *delivery.Service
+	inbound     *inbound.Service
 	logger      *slog.Logger
 	now         func() time.Time
 	mux         *http.ServeMux
@@ -62,7 +66,7 @@ type Server struct {
 
 // NewServer returns a server with every route registered.
 func NewServer(cfg Config) *Server {
-	s := &Server{store: cfg.Store, catalog: cfg.Catalog, connections: cfg.Connections, deliveries: cfg.Deliveries, logger: cfg.Logger,
+	s := &Server{store: cfg.Store, catalog: cfg.Catalog, connections: cfg.Connections, deliveries: cfg.Deliveries, inbound: cfg.Inbound, logger: cfg.Logger,
 		now: cfg.Now, mux: http.NewServeMux()}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -98,6 +102,7 @@ func NewServer(cfg Config) *Server {
 
 	s.mux.HandleFunc("GET /{$}", s.home(cfg.Version))
 	s.mux.HandleFunc("GET /oauth/callback", s.oauthCallback)
+	s.mux.HandleFunc("POST /inbound/{token}", s.receiveInbound)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.Handle("GET /metrics", s.metrics.handler(cfg.Registry))
@@ -142,7 +147,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if r.ContentLength != 0 && !isJSON(r.Header.Get("Content-Type")) {
+	if r.ContentLength != 0 && !isJSON(r.Header.Get("Content-Type")) && !strings.HasPrefix(r.URL.Path, "/inbound/") {
 		writeError(w, patchbay.Errorf(patchbay.EUNSUPPORTED, "Content-Type must be application/json."))
 		return
 	}

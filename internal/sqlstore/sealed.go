@@ -18,6 +18,7 @@ var sealedColumns = []patchbay.SealedColumn{
 	{Table: "oauth_states", Column: "code_verifier", Key: "state"},
 	{Table: "endpoints", Column: "secret", Key: "id"},
 	{Table: "endpoints", Column: "previous_secret", Key: "id"},
+	{Table: "inbound_routes", Column: "secret", Key: "token_hash"},
 }
 
 // SealedColumns implements patchbay.SealedStore.

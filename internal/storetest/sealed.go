@@ -20,8 +20,9 @@ var (
 	colCodeVerifier     = patchbay.SealedColumn{Table: "oauth_states", Column: "code_verifier", Key: "state"}
 	colEndpointSecret   = patchbay.SealedColumn{Table: "endpoints", Column: "secret", Key: "id"}
 	colEndpointPrevious = patchbay.SealedColumn{Table: "endpoints", Column: "previous_secret", Key: "id"}
+	colInboundSecret    = patchbay.SealedColumn{Table: "inbound_routes", Column: "secret", Key: "token_hash"}
 	wantSealed          = []patchbay.SealedColumn{colCredential, colRefreshToken, colClientSecret, colCodeVerifier,
-		colEndpointSecret, colEndpointPrevious}
+		colEndpointSecret, colEndpointPrevious, colInboundSecret}
 )
 
 var sealedTests = []testCase{
@@ -32,6 +33,7 @@ var sealedTests = []testCase{
 	{"ResealOAuthStatesCodeVerifier", testReseal(colCodeVerifier)},
 	{"ResealEndpointsSecret", testReseal(colEndpointSecret)},
 	{"ResealEndpointsPreviousSecret", testReseal(colEndpointPrevious)},
+	{"ResealInboundRoutesSecret", testReseal(colInboundSecret)},
 	{"ResealError", testResealError},
 	{"ResealUnknownColumn", testResealUnknownColumn},
 }
@@ -133,6 +135,20 @@ func sealedFixtureFor(t *testing.T, e *env, col patchbay.SealedColumn) *sealedFi
 					return ep.PreviousSecret, ep.Secret
 				}
 				return ep.Secret, ep.PreviousSecret
+			},
+		}
+	case colInboundSecret:
+		return &sealedFixture{
+			put: func(i int, value string) (string, string) {
+				r := &patchbay.InboundRoute{TokenHash: fmt.Sprintf("token-seal%02d", i), OrgID: orgs[i%2],
+					ConnectionID: fmt.Sprintf("con_seal%02d", i), Secret: value}
+				must(t, e.s.CreateInboundRoute(e.ctx, r), "CreateInboundRoute")
+				return r.TokenHash, r.ConnectionID
+			},
+			get: func(key string) (string, string) {
+				r, err := e.s.FindInboundRoute(e.ctx, key)
+				must(t, err, "FindInboundRoute("+key+")")
+				return r.Secret, r.ConnectionID
 			},
 		}
 	case colCodeVerifier:
