@@ -124,7 +124,7 @@ func (s *Store) insertRows(ctx context.Context, table, columns string, rows [][]
 	const chunk = 100
 	for len(rows) > 0 {
 		n := min(chunk, len(rows))
-		var q query
+		q := query{positional: s.cfg.Dialect.Positional}
 		q.sql.WriteString("INSERT INTO " + table + " (" + columns + ") VALUES ")
 		for i, row := range rows[:n] {
 			if i > 0 {
@@ -135,12 +135,7 @@ func (s *Store) insertRows(ctx context.Context, table, columns string, rows [][]
 				if j > 0 {
 					q.sql.WriteString(", ")
 				}
-				if s.cfg.Dialect.Positional {
-					q.args = append(q.args, v)
-					q.sql.WriteString("?")
-				} else {
-					q.sql.WriteString(q.arg(v))
-				}
+				q.sql.WriteString(q.bind(v, ""))
 			}
 			q.sql.WriteString(")")
 		}
@@ -362,23 +357,10 @@ func (s *Store) finishDeliveries(ctx context.Context, owner string, results []pa
 	results = unique
 	stored := make(map[*patchbay.Delivery]bool, len(results))
 	now := s.now()
-	cast := func(typ string) string {
-		if s.cfg.Dialect.Positional {
-			return "" // SQLite: values keep their type; a CAST would change it
-		}
-		return "::" + typ
-	}
 	types := []string{"text", "text", "integer", "integer", "timestamptz", "timestamptz", "integer", "text", "timestamptz"}
 	for len(results) > 0 {
 		n := min(len(results), 100)
-		var q query
-		ph := func(v any, typ string) string {
-			if s.cfg.Dialect.Positional {
-				q.args = append(q.args, v)
-				return "?"
-			}
-			return q.arg(v) + cast(typ)
-		}
+		q := query{positional: s.cfg.Dialect.Positional}
 		q.sql.WriteString(`WITH r (id, status, attempts, round_attempts, next_attempt_at, last_attempt_at, last_status_code,
 			last_error, delivered_at) AS (VALUES `)
 		for i, res := range results[:n] {
@@ -393,14 +375,14 @@ func (s *Store) finishDeliveries(ctx context.Context, owner string, results []pa
 				if j > 0 {
 					q.sql.WriteString(", ")
 				}
-				q.sql.WriteString(ph(v, types[j]))
+				q.sql.WriteString(q.bind(v, types[j]))
 			}
 			q.sql.WriteString(")")
 		}
 		q.sql.WriteString(`) UPDATE deliveries SET status = r.status, attempts = r.attempts, round_attempts = r.round_attempts,
 			next_attempt_at = r.next_attempt_at, last_attempt_at = r.last_attempt_at, last_status_code = r.last_status_code,
 			last_error = r.last_error, delivered_at = r.delivered_at, lease_owner = '', lease_until = NULL, updated_at = ` +
-			ph(now, "timestamptz") + ` FROM r WHERE deliveries.id = r.id AND deliveries.lease_owner = ` + ph(owner, "text") +
+			q.bind(now, "timestamptz") + ` FROM r WHERE deliveries.id = r.id AND deliveries.lease_owner = ` + q.bind(owner, "text") +
 			` AND deliveries.status = 'sending' RETURNING deliveries.id`)
 		rows, err := s.w.QueryContext(ctx, q.sql.String(), q.args...)
 		ids, err := collect(rows, err, func(r *sql.Rows) (string, error) {

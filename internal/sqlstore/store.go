@@ -217,11 +217,30 @@ type query struct {
 	sql   strings.Builder
 	where []string
 	args  []any
+	// positional makes bind use anonymous "?" placeholders (see
+	// Dialect.Positional); arg always numbers them.
+	positional bool
 }
 
 func (q *query) arg(v any) string {
 	q.args = append(q.args, v)
 	return "$" + strconv.Itoa(len(q.args))
+}
+
+// bind appends v and returns its placeholder for statements with many
+// parameters: "?" where the dialect binds those faster, else "$n" cast to
+// pgType when one is given (a VALUES list gives PostgreSQL no column to
+// infer the type from; SQLite keeps values as they are, and a CAST would
+// change them).
+func (q *query) bind(v any, pgType string) string {
+	if q.positional {
+		q.args = append(q.args, v)
+		return "?"
+	}
+	if pgType != "" {
+		return q.arg(v) + "::" + pgType
+	}
+	return q.arg(v)
 }
 
 // and adds a condition to the WHERE clause.
