@@ -100,13 +100,19 @@ func (s *Server) principalFor(ctx context.Context, header string) (*patchbay.Pri
 	}, key, nil
 }
 
+// findRole returns a built-in role, or a custom role of the org, or
+// ENOTFOUND.
+func (s *Server) findRole(ctx context.Context, orgID, roleID string) (*patchbay.Role, error) {
+	if r := patchbay.BuiltinRole(roleID); r != nil {
+		return r, nil
+	}
+	return s.store.FindRole(ctx, orgID, roleID)
+}
+
 // roleCapabilities returns the capabilities of a built-in or custom role. A
 // role that no longer exists grants nothing.
 func (s *Server) roleCapabilities(ctx context.Context, orgID, roleID string) (patchbay.CapabilitySet, error) {
-	if r := patchbay.BuiltinRole(roleID); r != nil {
-		return patchbay.NewCapabilitySet(r.Capabilities...), nil
-	}
-	r, err := s.store.FindRole(ctx, orgID, roleID)
+	r, err := s.findRole(ctx, orgID, roleID)
 	if patchbay.ErrorCode(err) == patchbay.ENOTFOUND {
 		return patchbay.CapabilitySet{}, nil
 	} else if err != nil {

@@ -23,17 +23,13 @@ func (s *Server) getMe(ctx context.Context, _ *struct{}) (*body[client.Me], erro
 // role roleID (narrowed by scopes): nobody hands out more than they hold.
 func (s *Server) mayGrant(ctx context.Context, roleID string, scopes []patchbay.Capability) error {
 	p := patchbay.PrincipalFrom(ctx)
-	caps, err := s.roleCapabilities(ctx, p.OrgID, roleID)
-	if err != nil {
+	r, err := s.findRole(ctx, p.OrgID, roleID)
+	if patchbay.ErrorCode(err) == patchbay.ENOTFOUND {
+		return patchbay.Errorf(patchbay.EINVALID, "Role %q does not exist.", roleID)
+	} else if err != nil {
 		return err
 	}
-	if patchbay.BuiltinRole(roleID) == nil {
-		if _, err := s.store.FindRole(ctx, p.OrgID, roleID); patchbay.ErrorCode(err) == patchbay.ENOTFOUND {
-			return patchbay.Errorf(patchbay.EINVALID, "Role %q does not exist.", roleID)
-		} else if err != nil {
-			return err
-		}
-	}
+	caps := patchbay.NewCapabilitySet(r.Capabilities...)
 	if len(scopes) > 0 {
 		caps = caps.Intersect(scopes)
 	}

@@ -17,10 +17,7 @@ func (s *Server) listRoles(ctx context.Context, _ *struct{}) (*body[client.List[
 }
 
 func (s *Server) getRole(ctx context.Context, in *IDParam) (*body[client.Role], error) {
-	if r := patchbay.BuiltinRole(in.ID); r != nil {
-		return respond(roleOut(r)), nil
-	}
-	r, err := s.store.FindRole(ctx, patchbay.PrincipalFrom(ctx).OrgID, in.ID)
+	r, err := s.findRole(ctx, patchbay.PrincipalFrom(ctx).OrgID, in.ID)
 	if err != nil {
 		return nil, err
 	}
