@@ -25,7 +25,6 @@ func CreateOrgWithAdmin(ctx context.Context, store Store, orgName, adminEmail st
 	if err := res.Org.Validate(); err != nil {
 		return nil, err
 	}
-	res.Admin.OrgID = "pending" // validated before the org exists; set below
 	if err := res.Admin.Validate(); err != nil {
 		return nil, err
 	}

@@ -47,10 +47,14 @@ type User struct {
 	UpdatedAt   time.Time
 }
 
+// NormalizeEmail returns the form e-mail addresses are stored and looked up
+// in: trimmed and lower-cased.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
 // Validate normalises the e-mail address and returns EINVALID if a field is
 // not acceptable.
 func (u *User) Validate() error {
-	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
+	u.Email = NormalizeEmail(u.Email)
 	u.Name = strings.TrimSpace(u.Name)
 	if u.Email == "" {
 		return Errorf(EINVALID, "Email is required.")

@@ -189,5 +189,5 @@ func (f *fixture) newUser(orgID, email, roleID string) *patchbay.User {
 	return u
 }
 
-// check the answer is what an http.Handler test expects to be recorded.
+// The server is driven as a plain http.Handler.
 var _ http.Handler = (*httpapi.Server)(nil)

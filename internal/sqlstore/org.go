@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/patchbay/patchbay"
 )
@@ -44,8 +43,3 @@ func (s *Store) MarkBootstrapped(ctx context.Context) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO meta (key, value, updated_at) VALUES ('bootstrapped', 'true', $1)`, s.now())
 	return s.conflict(err, "Patchbay is already initialized.")
 }
-
-// scanner is what *sql.Row and *sql.Rows have in common.
-type scanner interface{ Scan(dest ...any) error }
-
-var _ scanner = (*sql.Row)(nil)

@@ -182,6 +182,9 @@ func (s *Store) Close() error {
 	return err
 }
 
+// scanner is what *sql.Row and *sql.Rows have in common.
+type scanner interface{ Scan(dest ...any) error }
+
 // notFound turns sql.ErrNoRows into ENOTFOUND with the given message.
 func notFound(err error, format string, args ...any) error {
 	if errors.Is(err, sql.ErrNoRows) {

@@ -48,9 +48,8 @@ func (s *Store) FindUser(ctx context.Context, orgID, id string) (*patchbay.User,
 
 // FindUserByEmail implements patchbay.UserStore.
 func (s *Store) FindUserByEmail(ctx context.Context, email string) (*patchbay.User, error) {
-	u := patchbay.User{Email: email}
-	_ = u.Validate() // normalises the address
-	found, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, u.Email))
+	found, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`,
+		patchbay.NormalizeEmail(email)))
 	if err != nil {
 		return nil, notFound(err, "User not found.")
 	}
