@@ -183,7 +183,8 @@ func testEndToEnd(t *testing.T, e env) {
 	if !strings.HasPrefix(creds.APIKey, "pb_") || creds.AdminEmail != "ops@example.com" || creds.AdminPassword == "" || creds.OrgID == "" {
 		t.Fatalf("init credentials %+v", creds)
 	}
-	if _, stderr, code := e.run("init"); code != 1 || strings.Count(strings.TrimSpace(stderr), "\n") > 0 && !strings.Contains(stderr, "already initialized") {
+	if _, stderr, code := e.run("init"); code != 1 || !strings.HasPrefix(lastLine(stderr), "patchbay: ") ||
+		!strings.Contains(lastLine(stderr), "already initialized") {
 		t.Fatalf("second init: exit %d, stderr %q", code, stderr)
 	}
 
