@@ -147,7 +147,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if r.ContentLength != 0 && !isJSON(r.Header.Get("Content-Type")) && !strings.HasPrefix(r.URL.Path, "/inbound/") {
+	// The API takes JSON; vendors calling /inbound and /oauth send what they send.
+	if r.ContentLength != 0 && strings.HasPrefix(r.URL.Path, "/v1/") && !isJSON(r.Header.Get("Content-Type")) {
 		writeError(w, patchbay.Errorf(patchbay.EUNSUPPORTED, "Content-Type must be application/json."))
 		return
 	}
