@@ -151,6 +151,12 @@ type Delivery struct {
 	DeliveredAt    *time.Time
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+
+	// LeaseOwner and LeaseUntil are set on a delivery stored already
+	// claimed (status sending) by the engine that will attempt it; past
+	// LeaseUntil any engine may claim it again.
+	LeaseOwner string
+	LeaseUntil *time.Time
 }
 
 // Attempt is one try of a delivery.
@@ -196,11 +202,15 @@ type DeliveryStore interface {
 	// the org it stores nothing and returns the first event with created
 	// false.
 	CreateEvent(ctx context.Context, ev *Event) (stored *Event, created bool, err error)
+	// CreateEvents stores events that carry no idempotency key, filling
+	// their ids and times, with as few statements as it can.
+	CreateEvents(ctx context.Context, evs []*Event) error
 	FindEvent(ctx context.Context, orgID, id string) (*Event, error)
 	// FindEvents returns the events with these ids, of any org, by id: the
 	// engine loads a claimed batch's events with it. Missing ids are absent.
 	FindEvents(ctx context.Context, ids []string) (map[string]*Event, error)
-	// CreateDeliveries stores new deliveries.
+	// CreateDeliveries stores new deliveries, with their lease when one is
+	// set.
 	CreateDeliveries(ctx context.Context, ds []*Delivery) error
 
 	FindDelivery(ctx context.Context, orgID, id string) (*Delivery, error)

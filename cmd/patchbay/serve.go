@@ -267,6 +267,7 @@ type setupFlags struct {
 
 type serveCmd struct {
 	setupFlags
+	DebugAddr string `name:"debug-addr" env:"PATCHBAY_DEBUG_ADDR" placeholder:"HOST:PORT" help:"Also serve Go's runtime profiles (/debug/pprof/) on this address, such as 127.0.0.1:6060; off when empty. Never expose it publicly."`
 }
 
 func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
@@ -274,6 +275,14 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 	if err := m.Open(ctx, c.setupFlags); err != nil {
 		m.Close()
 		return err
+	}
+	if c.DebugAddr != "" {
+		stop, err := serveDebug(c.DebugAddr, m.Logger)
+		if err != nil {
+			m.Close()
+			return err
+		}
+		defer stop()
 	}
 	<-ctx.Done()
 	m.Logger.Info("shutting down")

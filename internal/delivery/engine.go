@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -44,6 +45,12 @@ type EngineConfig struct {
 // records outcomes in batches. Several engines (replicas) may share one
 // database; a delivery whose worker died is claimed again once its lease
 // expires.
+//
+// Deliveries published in this process skip the queue when there is room:
+// the publish stores them already leased to this engine (Reserve) and,
+// once committed, hands them to the workers in memory (Dispatch), which
+// saves a claim and a read of the event per delivery. They are durable and
+// leased like claimed ones, so if the process dies they are claimed again.
 type Engine struct {
 	cfg      EngineConfig
 	owner    string
@@ -53,7 +60,24 @@ type Engine struct {
 	limits   map[string]*rate.Limiter // by endpoint id
 	stop     context.CancelFunc
 	done     sync.WaitGroup
+
+	handoff chan *job    // deliveries handed over by publishes
+	free    atomic.Int64 // room left in handoff that Reserve may promise
+	running atomic.Bool
+
+	settingsMu sync.Mutex
+	settings   map[string]cachedSettings // by org id
 }
+
+// cachedSettings is an org's settings as read at a time.
+type cachedSettings struct {
+	s    *patchbay.Settings
+	read time.Time
+}
+
+// settingsTTL is how long the engine reuses an org's settings: a change
+// applies to attempts made after at most this long.
+const settingsTTL = time.Second
 
 // NewEngine returns an engine; Start runs it.
 func NewEngine(cfg EngineConfig) *Engine {
@@ -72,8 +96,43 @@ func NewEngine(cfg EngineConfig) *Engine {
 	if cfg.Now == nil {
 		cfg.Now = patchbay.Now
 	}
-	return &Engine{cfg: cfg, owner: patchbay.NewID("eng"), wake: make(chan struct{}, 1), limits: map[string]*rate.Limiter{},
-		results: make(chan patchbay.AttemptResult, 4*cfg.Workers)}
+	e := &Engine{cfg: cfg, owner: patchbay.NewID("eng"), wake: make(chan struct{}, 1), limits: map[string]*rate.Limiter{},
+		results: make(chan patchbay.AttemptResult, 4*cfg.Workers), handoff: make(chan *job, 16*cfg.Workers),
+		settings: map[string]cachedSettings{}}
+	e.free.Store(int64(cap(e.handoff)))
+	return e
+}
+
+// Reserve promises room for up to n deliveries that a publish is about to
+// store leased to this engine, and returns the lease to store with them
+// and how many it granted (0 when the engine is not running or full).
+// The caller passes the granted deliveries to Dispatch once they are
+// committed, or gives the room back with Release.
+func (e *Engine) Reserve(n int) (owner string, until time.Time, granted int) {
+	if !e.running.Load() || n <= 0 {
+		return "", time.Time{}, 0
+	}
+	for {
+		free := e.free.Load()
+		take := min(int64(n), free)
+		if take <= 0 {
+			return "", time.Time{}, 0
+		}
+		if e.free.CompareAndSwap(free, free-take) {
+			return e.owner, e.cfg.Now().Add(e.cfg.Lease), int(take)
+		}
+	}
+}
+
+// Release gives back room that Reserve granted and no Dispatch used.
+func (e *Engine) Release(n int) { e.free.Add(int64(n)) }
+
+// Dispatch hands committed deliveries, leased with Reserve's lease, to
+// the workers, with their events and endpoints (by id).
+func (e *Engine) Dispatch(ds []*patchbay.Delivery, events map[string]*patchbay.Event, endpoints map[string]*patchbay.Endpoint) {
+	for _, d := range ds {
+		e.handoff <- &job{d: d, event: events[d.EventID], endpoint: endpoints[d.EndpointID], until: d.LeaseUntil}
+	}
 }
 
 // Wake makes the engine look at the queue now (after a publish, a retry,
@@ -94,11 +153,25 @@ func (e *Engine) Start(ctx context.Context) {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
-			for j := range jobs {
+			for {
+				var j *job
+				select {
+				case j = <-e.handoff:
+					e.free.Add(1)
+					if j.until != nil && !e.cfg.Now().Before(*j.until) {
+						continue // its lease ran out while it waited: a claim takes it again
+					}
+				case claimed, ok := <-jobs:
+					if !ok {
+						return
+					}
+					j = claimed
+				}
 				e.results <- e.attempt(ctx, j)
 			}
 		}()
 	}
+	e.running.Store(true)
 	e.done.Add(2)
 	go func() {
 		defer e.done.Done()
@@ -114,7 +187,11 @@ func (e *Engine) Start(ctx context.Context) {
 }
 
 // Stop stops claiming, lets attempts in flight finish and records them.
+//
+// Deliveries handed over but not yet attempted keep their lease and are
+// claimed again when it ends.
 func (e *Engine) Stop() {
+	e.running.Store(false)
 	if e.stop != nil {
 		e.stop()
 		e.done.Wait()
@@ -127,7 +204,7 @@ type job struct {
 	d        *patchbay.Delivery
 	endpoint *patchbay.Endpoint
 	event    *patchbay.Event
-	settings *patchbay.Settings
+	until    *time.Time // the lease of a handed-over delivery
 }
 
 // claim feeds due deliveries to the workers, never holding more claimed
@@ -153,7 +230,7 @@ func (e *Engine) claim(ctx context.Context, jobs chan<- *job) {
 			sleep(ctx, e.wake, wait)
 			continue
 		}
-		endpoints, settings := map[string]*patchbay.Endpoint{}, map[string]*patchbay.Settings{}
+		endpoints := map[string]*patchbay.Endpoint{}
 		var eventIDs []string
 		for _, d := range ds {
 			if d.EventID != "" {
@@ -169,13 +246,7 @@ func (e *Engine) claim(ctx context.Context, jobs chan<- *job) {
 			continue
 		}
 		for _, d := range ds {
-			j := &job{d: d, settings: settings[d.OrgID]}
-			if j.settings == nil {
-				if j.settings, err = e.cfg.Store.FindSettings(ctx, d.OrgID); err != nil {
-					j.settings = &patchbay.Settings{OrgID: d.OrgID}
-				}
-				settings[d.OrgID] = j.settings
-			}
+			j := &job{d: d}
 			if d.EndpointID != "" {
 				var ok bool
 				if j.endpoint, ok = e.lookupEndpoint(ctx, endpoints, d); !ok {
@@ -210,6 +281,25 @@ func (e *Engine) lookupEndpoint(ctx context.Context, cache map[string]*patchbay.
 	}
 	cache[d.EndpointID] = ep
 	return ep, true
+}
+
+// orgSettings returns an org's settings, read at most settingsTTL ago;
+// defaults when they cannot be read.
+func (e *Engine) orgSettings(ctx context.Context, orgID string) *patchbay.Settings {
+	e.settingsMu.Lock()
+	c, ok := e.settings[orgID]
+	e.settingsMu.Unlock()
+	if ok && time.Since(c.read) < settingsTTL {
+		return c.s
+	}
+	s, err := e.cfg.Store.FindSettings(ctx, orgID)
+	if err != nil {
+		return &patchbay.Settings{OrgID: orgID} // not cached: read again next time
+	}
+	e.settingsMu.Lock()
+	e.settings[orgID] = cachedSettings{s: s, read: time.Now()}
+	e.settingsMu.Unlock()
+	return s
 }
 
 func sleep(ctx context.Context, wake <-chan struct{}, d time.Duration) {
@@ -280,11 +370,12 @@ func (e *Engine) attempt(ctx context.Context, j *job) patchbay.AttemptResult {
 	a := &patchbay.Attempt{OrgID: d.OrgID, DeliveryID: d.ID, Number: d.Attempts + 1, StartedAt: started,
 		Manual: d.RoundAttempts == 0 && d.Attempts > 0}
 	policy := e.cfg.Policy
-	if j.settings != nil && len(j.settings.RetrySchedule) > 0 {
-		policy.Schedule = j.settings.RetrySchedule
+	settings := e.orgSettings(ctx, d.OrgID)
+	if len(settings.RetrySchedule) > 0 {
+		policy.Schedule = settings.RetrySchedule
 	}
-	if j.settings != nil && j.settings.MaxAttempts > 0 {
-		policy.MaxAttempts = j.settings.MaxAttempts
+	if settings.MaxAttempts > 0 {
+		policy.MaxAttempts = settings.MaxAttempts
 	}
 	var resp *http.Response
 	var err error

@@ -69,6 +69,7 @@ type setup struct {
 	t      *testing.T
 	clock  *storetest.Clock
 	store  *sqlstore.Store
+	ring   *secret.Ring
 	svc    *delivery.Service
 	engine *delivery.Engine
 	ctx    context.Context
@@ -94,6 +95,7 @@ func newSetup(t *testing.T) *setup {
 	}
 	s.ctx = patchbay.WithPrincipal(context.Background(), &patchbay.Principal{OrgID: s.org.Org.ID, ActorType: patchbay.ActorAPIKey,
 		ActorID: s.org.Key.ID, Capabilities: patchbay.NewCapabilitySet(patchbay.AllCapabilities...)})
+	s.ring = ring
 	s.svc = delivery.NewService(s.store, ring, nil, nil, s.clock.Now)
 	policy := delivery.DefaultPolicy()
 	s.engine = delivery.NewEngine(delivery.EngineConfig{Store: s.store, Ring: ring, Policy: policy, Workers: 4,

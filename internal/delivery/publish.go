@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/patchbay/patchbay"
 )
@@ -87,21 +88,46 @@ func (s *Service) publish(ctx context.Context, events []EventInput) ([]Published
 		}
 	}
 	out := make([]Published, len(events))
+	h, _ := s.engine.(handoff)
+	var (
+		leased    []*patchbay.Delivery // stored leased to this process's engine
+		granted   int
+		evByID    = map[string]*patchbay.Event{}
+		endpoints = map[string]*patchbay.Endpoint{}
+	)
 	err := s.store.WithTx(ctx, func(tx patchbay.Store) error {
-		subscribers := map[string][]*patchbay.Endpoint{}
-		var ds []*patchbay.Delivery
+		// Events without an idempotency key go in one statement; keyed
+		// ones one by one, since a key may name an event stored before.
+		var plain []*patchbay.Event
 		for i, in := range events {
-			ev, created, err := tx.CreateEvent(ctx, &patchbay.Event{OrgID: orgID, Type: in.Type, Payload: in.Payload,
-				SourceModule: in.SourceModule, SourceID: in.SourceID, IdempotencyKey: in.IdempotencyKey})
+			ev := &patchbay.Event{OrgID: orgID, Type: in.Type, Payload: in.Payload,
+				SourceModule: in.SourceModule, SourceID: in.SourceID, IdempotencyKey: in.IdempotencyKey}
+			out[i] = Published{Event: ev}
+			if in.IdempotencyKey == "" {
+				plain = append(plain, ev)
+				continue
+			}
+			stored, created, err := tx.CreateEvent(ctx, ev)
 			if err != nil {
 				return err
 			}
-			out[i] = Published{Event: ev, Duplicate: !created}
-			if !created {
+			out[i] = Published{Event: stored, Duplicate: !created}
+		}
+		if len(plain) > 0 {
+			if err := tx.CreateEvents(ctx, plain); err != nil {
+				return err
+			}
+		}
+		subscribers := map[string][]*patchbay.Endpoint{}
+		var ds []*patchbay.Delivery
+		for i := range out {
+			ev := out[i].Event
+			if out[i].Duplicate {
 				continue
 			}
 			eps, ok := subscribers[ev.Type]
 			if !ok {
+				var err error
 				if eps, err = tx.SubscribedEndpoints(ctx, orgID, ev.Type); err != nil {
 					return err
 				}
@@ -109,19 +135,79 @@ func (s *Service) publish(ctx context.Context, events []EventInput) ([]Published
 			}
 			for _, ep := range eps {
 				ds = append(ds, s.newDelivery(ev, ep))
+				endpoints[ep.ID] = ep
 			}
+			evByID[ev.ID] = ev
 			out[i].Deliveries = len(eps)
 		}
+		leased, granted = s.lease(h, ds, granted)
 		if err := tx.CreateDeliveries(ctx, ds); err != nil {
 			return err
+		}
+		if len(leased) == len(ds) {
+			return nil // nothing for the queue: no replica needs waking
 		}
 		return tx.NotifyDeliveries(ctx)
 	})
 	if err != nil {
+		if h != nil {
+			h.Release(granted)
+		}
 		return nil, err
 	}
-	s.wake()
+	if len(leased) > 0 {
+		h.Dispatch(leased, evByID, endpoints)
+	}
+	if len(leased) < countDeliveries(out) {
+		s.wake()
+	}
 	return out, nil
+}
+
+// handoff is what an Engine in this process offers a publish: deliveries
+// stored leased to it go to its workers without a trip through the queue.
+type handoff interface {
+	Reserve(n int) (owner string, until time.Time, granted int)
+	Release(n int)
+	Dispatch(ds []*patchbay.Delivery, events map[string]*patchbay.Event, endpoints map[string]*patchbay.Endpoint)
+}
+
+// lease marks as many pending deliveries of ds as h has room for as
+// claimed by h's engine, and returns them and the room h granted. The
+// room of an earlier try of the same transaction (held) is given back
+// first.
+func (s *Service) lease(h handoff, ds []*patchbay.Delivery, held int) ([]*patchbay.Delivery, int) {
+	if h == nil {
+		return nil, 0
+	}
+	h.Release(held)
+	pending := 0
+	for _, d := range ds {
+		if d.Status == patchbay.DeliveryPending {
+			pending++
+		}
+	}
+	owner, until, granted := h.Reserve(pending)
+	var leased []*patchbay.Delivery
+	for _, d := range ds {
+		if len(leased) == granted {
+			break
+		}
+		if d.Status == patchbay.DeliveryPending {
+			d.Status, d.LeaseOwner, d.LeaseUntil = patchbay.DeliverySending, owner, &until
+			leased = append(leased, d)
+		}
+	}
+	return leased, granted
+}
+
+// countDeliveries counts the deliveries a publish created.
+func countDeliveries(out []Published) int {
+	n := 0
+	for _, p := range out {
+		n += p.Deliveries
+	}
+	return n
 }
 
 func (s *Service) newDelivery(ev *patchbay.Event, ep *patchbay.Endpoint) *patchbay.Delivery {

@@ -26,6 +26,7 @@ type DeliveryConfig struct {
 	Batch        int           // events per batch; 100
 	PayloadBytes int           // size of each event's payload; 256
 	PostgresURL  string        // base URL of the Postgres server; DefaultPostgresURL
+	ServeFlags   []string      // more flags for patchbay serve, such as --debug-addr
 	Log          io.Writer     // progress lines; os.Stderr
 }
 
@@ -141,7 +142,7 @@ func runEngine(ctx context.Context, cfg DeliveryConfig, engine string) (*Result,
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	srv := &server{exe: cfg.Exe, dataDir: dir, addr: "127.0.0.1:0"}
+	srv := &server{exe: cfg.Exe, dataDir: dir, addr: "127.0.0.1:0", flags: cfg.ServeFlags}
 	if engine == "postgres" {
 		u, drop, err := NewSchema(ctx, cfg.PostgresURL)
 		if err != nil {

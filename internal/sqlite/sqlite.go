@@ -34,6 +34,7 @@ var migrations embed.FS
 //     SQLITE_BUSY halfway through a transaction;
 //   - a read pool of its own with query_only set;
 //   - synchronous=FULL: an accepted write is on disk before it is answered;
+//   - prepared statements kept per connection (stmtcache.go);
 //   - a busy timeout for the rare wait on checkpoints or other processes.
 func Open(path string, now func() time.Time) (*sqlstore.Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
@@ -44,7 +45,7 @@ func Open(path string, now func() time.Time) (*sqlstore.Store, error) {
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(FULL)&_time_format=sqlite"
-	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	w, err := openCaching(base + "&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +60,7 @@ func Open(path string, now func() time.Time) (*sqlstore.Store, error) {
 		w.Close()
 		return nil, err
 	}
-	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	r, err := openCaching(base + "&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -81,6 +82,16 @@ func Open(path string, now func() time.Time) (*sqlstore.Store, error) {
 		Migrations: sub,
 		Now:        now,
 	}), nil
+}
+
+// openCaching opens a pool whose connections cache their prepared
+// statements (see stmtcache.go).
+func openCaching(dsn string) (*sql.DB, error) {
+	c, err := sqlite.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(cachingConnector{c}), nil
 }
 
 func isUniqueViolation(err error) bool {

@@ -43,6 +43,23 @@ func (s *Store) CreateEvent(ctx context.Context, ev *patchbay.Event) (*patchbay.
 	return ev, true, nil
 }
 
+// CreateEvents implements patchbay.DeliveryStore.
+func (s *Store) CreateEvents(ctx context.Context, evs []*patchbay.Event) error {
+	now := s.now()
+	rows := make([][]any, len(evs))
+	for i, ev := range evs {
+		if ev.IdempotencyKey != "" {
+			return patchbay.Errorf(patchbay.EINVALID, "Events with an idempotency key are stored one by one.")
+		}
+		if ev.ID == "" {
+			ev.ID = patchbay.NewID("evt")
+		}
+		ev.CreatedAt = now
+		rows[i] = []any{ev.ID, ev.OrgID, ev.Type, string(ev.Payload), ev.SourceModule, ev.SourceID, ev.CreatedAt}
+	}
+	return s.insertRows(ctx, "events", "id, org_id, type, payload, source_module, source_id, created_at", rows)
+}
+
 const eventColumns = `id, org_id, type, payload, source_module, source_id, COALESCE(idempotency_key, ''), created_at`
 
 func scanEvent(row scanner) (*patchbay.Event, error) {
@@ -161,9 +178,9 @@ func (s *Store) CreateDeliveries(ctx context.Context, ds []*patchbay.Delivery) e
 		}
 		rows[i] = []any{d.ID, d.OrgID, d.EventID, d.EventType, d.SourceModule, d.SourceID, d.EndpointID, d.ConnectionID, d.Method,
 			d.Path, string(d.Body), d.Status, d.Attempts, d.RoundAttempts, utc(&d.NextAttemptAt), utc(d.LastAttemptAt),
-			d.LastStatusCode, d.LastError, utc(d.DeliveredAt), d.CreatedAt, d.UpdatedAt}
+			d.LastStatusCode, d.LastError, utc(d.DeliveredAt), d.CreatedAt, d.UpdatedAt, d.LeaseOwner, utc(d.LeaseUntil)}
 	}
-	return s.insertRows(ctx, "deliveries", deliveryColumns, rows)
+	return s.insertRows(ctx, "deliveries", deliveryColumns+", lease_owner, lease_until", rows)
 }
 
 // FindDelivery implements patchbay.DeliveryStore.

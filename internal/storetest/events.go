@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"strconv"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ var eventTests = []testCase{
 	{"NoKey", testEventNoKey},
 	{"Payload", testEventPayload},
 	{"OrgIsolation", testEventOrgIsolation},
+	{"CreateMany", testEventCreateMany},
 }
 
 // wantEvent checks that got has every stored field of want, the payload
@@ -185,4 +187,29 @@ func testEventOrgIsolation(t *testing.T, e *env) {
 	_, err := e.s.FindEvent(e.ctx, b.ID, ev.ID)
 	wantCode(t, err, patchbay.ENOTFOUND, "FindEvent with another org's id")
 	wantEvent(t, "FindEvent by its org", e.findEvent(t, a.ID, ev.ID), ev)
+}
+
+func testEventCreateMany(t *testing.T, e *env) {
+	org := e.org(t, "Acme")
+	var evs []*patchbay.Event
+	for i := range 250 { // more than one multi-row statement
+		evs = append(evs, &patchbay.Event{OrgID: org.ID, Type: "invoice.paid",
+			Payload: []byte(`{"n": ` + strconv.Itoa(i) + `}`), SourceModule: "billing", SourceID: "INV-" + strconv.Itoa(i)})
+	}
+	must(t, e.s.CreateEvents(e.ctx, evs), "CreateEvents")
+	seen := map[string]bool{}
+	for _, ev := range evs {
+		if ev.ID == "" || seen[ev.ID] {
+			t.Fatalf("CreateEvents left event %+v without a unique id", ev)
+		}
+		seen[ev.ID] = true
+		wantTime(t, "CreatedAt", ev.CreatedAt, e.clock.Now())
+	}
+	wantEvent(t, "first event", e.findEvent(t, org.ID, evs[0].ID), evs[0])
+	wantEvent(t, "last event", e.findEvent(t, org.ID, evs[249].ID), evs[249])
+
+	keyed := &patchbay.Event{OrgID: org.ID, Type: "invoice.paid", Payload: []byte(`{}`), IdempotencyKey: "k"}
+	if err := e.s.CreateEvents(e.ctx, []*patchbay.Event{keyed}); patchbay.ErrorCode(err) != patchbay.EINVALID {
+		t.Errorf("CreateEvents with an idempotency key: error %v, want %s", err, patchbay.EINVALID)
+	}
 }

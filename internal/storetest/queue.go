@@ -16,6 +16,7 @@ var queueTests = []testCase{
 	{"ClaimLimit", testClaimLimit},
 	{"ClaimConcurrent", testClaimConcurrent},
 	{"ClaimLease", testClaimLease},
+	{"CreateLeased", testCreateLeased},
 	{"Finish", testFinish},
 	{"FinishStaleLease", testFinishStaleLease},
 	{"FinishHeld", testFinishHeld},
@@ -315,6 +316,31 @@ func testClaimLease(t *testing.T, e *env) {
 	e.clock.Advance(30*time.Second + time.Microsecond)
 	wantClaimed(t, "claim after the lease ended", e.claimDeliveries(t, "w2", 10), d)
 	wantClaimed(t, "claim right after the take-over", e.claimDeliveries(t, "w3", 10))
+}
+
+// A delivery stored already leased (handed straight to a worker) is not
+// claimed while the lease lives, is finished by its owner, and is claimed
+// again if the owner dies.
+func testCreateLeased(t *testing.T, e *env) {
+	org := e.org(t, "Acme")
+	until := e.clock.Now().Add(time.Minute)
+	lease := func(d *patchbay.Delivery) {
+		d.Status, d.LeaseOwner, d.LeaseUntil = patchbay.DeliverySending, "w1", &until
+	}
+	done, died := e.delivery(t, org.ID, lease), e.delivery(t, org.ID, lease)
+	wantClaimed(t, "claim while the leases live", e.claimDeliveries(t, "w2", 10))
+
+	now := e.clock.Now()
+	done.Status, done.Attempts, done.RoundAttempts, done.LastAttemptAt, done.DeliveredAt = patchbay.DeliveryDelivered, 1, 1, &now, &now
+	_, err := e.s.FinishAttempts(e.ctx, "w1", []patchbay.AttemptResult{{Delivery: done,
+		Attempt: &patchbay.Attempt{OrgID: org.ID, DeliveryID: done.ID, Number: 1, StartedAt: now, StatusCode: 200}}})
+	must(t, err, "FinishAttempts by the lease's owner")
+	if got := e.findDelivery(t, org.ID, done.ID); got.Status != patchbay.DeliveryDelivered {
+		t.Errorf("leased delivery finished by its owner: status %s, want delivered", got.Status)
+	}
+
+	e.clock.Advance(time.Minute + time.Microsecond)
+	wantClaimed(t, "claim after the lease ended", e.claimDeliveries(t, "w2", 10), died)
 }
 
 func testFinish(t *testing.T, e *env) {
