@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"reflect"
 )
 
@@ -37,18 +38,40 @@ func (c cachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cachingConn{conn: conn, stmts: map[string]*cachedStmt{}}, nil
+	dc, ok := conn.(driverConn)
+	if !ok {
+		_ = conn.Close()
+		return nil, errors.New("sqlite: the driver's connections lack a method the statement cache needs")
+	}
+	return &cachingConn{conn: dc, stmts: map[string]*cachedStmt{}}, nil
+}
+
+// driverConn is what the cache needs of the driver's connections.
+type driverConn interface {
+	driver.Conn
+	driver.ConnPrepareContext
+	driver.ConnBeginTx
+	driver.Pinger
+	driver.SessionResetter
+	driver.Validator
+}
+
+// driverStmt is what the cache needs of the driver's statements.
+type driverStmt interface {
+	driver.Stmt
+	driver.StmtExecContext
+	driver.StmtQueryContext
 }
 
 // cachingConn is a modernc connection with a statement cache. Its methods
 // other than ExecContext and QueryContext pass through.
 type cachingConn struct {
-	conn  driver.Conn
+	conn  driverConn
 	stmts map[string]*cachedStmt
 }
 
 type cachedStmt struct {
-	stmt driver.Stmt
+	stmt driverStmt
 	busy bool // its rows are open
 }
 
@@ -64,14 +87,19 @@ var (
 
 // stmt returns a prepared statement for query and what to call when the
 // caller is done with it.
-func (c *cachingConn) stmt(ctx context.Context, query string) (driver.Stmt, func(), error) {
+func (c *cachingConn) stmt(ctx context.Context, query string) (driverStmt, func(), error) {
 	if cs := c.stmts[query]; cs != nil && !cs.busy {
 		cs.busy = true
 		return cs.stmt, func() { cs.busy = false }, nil
 	}
-	st, err := c.PrepareContext(ctx, query)
+	prepared, err := c.conn.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, nil, err
+	}
+	st, ok := prepared.(driverStmt)
+	if !ok {
+		_ = prepared.Close()
+		return nil, nil, errors.New("sqlite: the driver's statements lack a method the statement cache needs")
 	}
 	if _, taken := c.stmts[query]; taken || len(c.stmts) >= maxCachedStmts {
 		return st, func() { _ = st.Close() }, nil
@@ -88,7 +116,7 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 		return nil, err
 	}
 	defer done()
-	return st.(driver.StmtExecContext).ExecContext(ctx, args)
+	return st.ExecContext(ctx, args)
 }
 
 // QueryContext implements driver.QueryerContext with a cached statement,
@@ -98,7 +126,7 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 	if err != nil {
 		return nil, err
 	}
-	rows, err := st.(driver.StmtQueryContext).QueryContext(ctx, args)
+	rows, err := st.QueryContext(ctx, args)
 	if err != nil {
 		done()
 		return nil, err
@@ -125,24 +153,24 @@ func (c *cachingConn) Begin() (driver.Tx, error) { return c.conn.Begin() }
 
 // PrepareContext implements driver.ConnPrepareContext.
 func (c *cachingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	return c.conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	return c.conn.PrepareContext(ctx, query)
 }
 
 // BeginTx implements driver.ConnBeginTx.
 func (c *cachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	return c.conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	return c.conn.BeginTx(ctx, opts)
 }
 
 // Ping implements driver.Pinger.
-func (c *cachingConn) Ping(ctx context.Context) error { return c.conn.(driver.Pinger).Ping(ctx) }
+func (c *cachingConn) Ping(ctx context.Context) error { return c.conn.Ping(ctx) }
 
 // ResetSession implements driver.SessionResetter.
 func (c *cachingConn) ResetSession(ctx context.Context) error {
-	return c.conn.(driver.SessionResetter).ResetSession(ctx)
+	return c.conn.ResetSession(ctx)
 }
 
 // IsValid implements driver.Validator.
-func (c *cachingConn) IsValid() bool { return c.conn.(driver.Validator).IsValid() }
+func (c *cachingConn) IsValid() bool { return c.conn.IsValid() }
 
 // releasingRows gives its statement back to the cache when closed.
 type releasingRows struct {

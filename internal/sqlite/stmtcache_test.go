@@ -29,7 +29,15 @@ func cached(t *testing.T, db *sql.DB) int {
 	}
 	defer conn.Close()
 	n := -1
-	if err := conn.Raw(func(dc any) error { n = len(dc.(*cachingConn).stmts); return nil }); err != nil {
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(*cachingConn)
+		if !ok {
+			return fmt.Errorf("driver connection is a %T", dc)
+		}
+		n = len(c.stmts)
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -58,11 +66,12 @@ func TestStmtCacheReuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }()
 	outer, err := tx.QueryContext(ctx, q, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer outer.Close()
 	var got []string
 	for outer.Next() {
 		var n int
@@ -73,21 +82,11 @@ func TestStmtCacheReuses(t *testing.T) {
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM ("+q+")", n).Scan(&count); err != nil {
 			t.Fatal(err)
 		}
-		inner, err := tx.QueryContext(ctx, q, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows := 0
-		for inner.Next() {
-			rows++
-		}
-		inner.Close()
-		got = append(got, strconv.Itoa(n)+":"+strconv.Itoa(rows))
+		got = append(got, strconv.Itoa(n)+":"+strconv.Itoa(countRows(t, tx, q, n)))
 	}
 	if err := outer.Err(); err != nil {
 		t.Fatal(err)
 	}
-	outer.Close()
 	if want := "[0:5 1:4 2:3 3:2 4:1]"; fmt.Sprint(got) != want {
 		t.Errorf("nested reads of one statement: %v, want %s", got, want)
 	}
@@ -105,4 +104,22 @@ func TestStmtCacheBounded(t *testing.T) {
 	if got := cached(t, db); got != maxCachedStmts {
 		t.Errorf("cache holds %d statements, want the bound %d", got, maxCachedStmts)
 	}
+}
+
+// countRows runs q with arg and counts its rows.
+func countRows(t *testing.T, tx *sql.Tx, q string, arg any) int {
+	t.Helper()
+	rows, err := tx.QueryContext(context.Background(), q, arg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
