@@ -128,6 +128,7 @@ func (s *Service) exchange(ctx context.Context, c *patchbay.Connection, red *red
 		}
 	}
 	res.Duration = time.Since(started)
+	red.learn(call.Path, call.Body)
 	row := &patchbay.APIRequest{OrgID: c.OrgID, ConnectionID: c.ID, Connector: c.ConnectorSlug, Source: call.Source,
 		Method: req.Method, Path: red.path(call.Path), StatusCode: res.StatusCode, Duration: res.Duration,
 		VendorRequestID: res.VendorRequestID, IdempotencyKey: call.IdempotencyKey, RetryOf: call.RetryOf, Attempt: call.Attempt,

@@ -63,6 +63,56 @@ func newRedactor(cn *patchbay.Connector, cred credential) *redactor {
 	return r
 }
 
+// learn adds the values a request carries under secret-looking names (in
+// its query, JSON body or form body), so a vendor echoing them back is
+// redacted too.
+func (r *redactor) learn(path string, body []byte) {
+	add := func(v string) {
+		if len(v) >= 6 {
+			r.secrets = append(r.secrets, v, url.QueryEscape(v))
+		}
+	}
+	fromQuery := func(raw string) {
+		if q, err := url.ParseQuery(raw); err == nil {
+			for k, vs := range q {
+				if SecretName(k) {
+					for _, v := range vs {
+						add(v)
+					}
+				}
+			}
+		}
+	}
+	if _, raw, ok := strings.Cut(path, "?"); ok {
+		fromQuery(raw)
+	}
+	if len(body) == 0 || len(body) > 1<<20 {
+		return
+	}
+	var v any
+	if json.Unmarshal(body, &v) == nil {
+		var walk func(any)
+		walk = func(v any) {
+			switch x := v.(type) {
+			case map[string]any:
+				for k, val := range x {
+					if s, ok := val.(string); ok && SecretName(k) {
+						add(s)
+					}
+					walk(val)
+				}
+			case []any:
+				for _, e := range x {
+					walk(e)
+				}
+			}
+		}
+		walk(v)
+	} else {
+		fromQuery(string(body))
+	}
+}
+
 // text replaces every known secret value in s.
 func (r *redactor) text(s string) string {
 	for _, v := range r.secrets {
