@@ -14,6 +14,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -222,7 +223,10 @@ func (s *Service) validate(r *Request) error {
 		return patchbay.Errorf(patchbay.EINVALID, "The path must be relative to the connector's API.")
 	}
 	for _, seg := range strings.Split(p, "/") {
-		if seg == ".." || seg == "." {
+		if u, err := url.PathUnescape(seg); err == nil {
+			seg = u
+		}
+		if seg == ".." || seg == "." || strings.ContainsAny(seg, "{}/\\") {
 			return patchbay.Errorf(patchbay.EINVALID, "The path must not contain . or .. segments.")
 		}
 	}
