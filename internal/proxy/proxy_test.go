@@ -459,3 +459,33 @@ func TestScopesChecked(t *testing.T) {
 		t.Fatalf("missing scope: %v, want insufficient_scope naming items:write", err)
 	}
 }
+
+func TestIdempotencyKeyRunsOnceUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	s.vendor.SetLatency(50 * time.Millisecond) // keep the first call in flight
+	req := proxy.Request{OrgID: s.org.Org.ID, ConnectionID: s.conn.ID, Method: "POST", Path: "/echo/payouts",
+		Body: []byte(`{"amount":5}`), IdempotencyKey: "payout-1"}
+	var wg sync.WaitGroup
+	results := make([]error, 8)
+	for i := range results {
+		wg.Go(func() {
+			_, results[i] = s.proxy.Call(s.ctx, req)
+		})
+	}
+	wg.Wait()
+	ok, inFlight := 0, 0
+	for _, err := range results {
+		switch {
+		case err == nil:
+			ok++
+		case patchbay.ErrorCode(err) == patchbay.ECONFLICT:
+			inFlight++
+		default:
+			t.Errorf("unexpected error %v", err)
+		}
+	}
+	if s.vendor.EchoCalls() != 1 || ok+inFlight != len(results) || ok == 0 {
+		t.Errorf("vendor called %d times (want 1); %d answers, %d in-flight conflicts", s.vendor.EchoCalls(), ok, inFlight)
+	}
+}

@@ -3,6 +3,8 @@ package storetest
 import (
 	"fmt"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ var requestTests = []testCase{
 	{"Prune", testRequestsPrune},
 	{"IdempotencyClaim", testIdempotencyClaim},
 	{"IdempotencyTakeOver", testIdempotencyTakeOver},
+	{"IdempotencyConcurrentClaims", testIdempotencyConcurrentClaims},
 	{"IdempotencyPrune", testIdempotencyPrune},
 	{"Cache", testCache},
 	{"RetentionSettings", testRetentionSettings},
@@ -328,5 +331,28 @@ func testRetentionSettings(t *testing.T, e *env) {
 	must(t, err, "ListSettings")
 	if len(all) != 1 || all[0].RequestRetention != 7*24*time.Hour || all[0].IdempotencyRetention != 24*time.Hour {
 		t.Errorf("ListSettings = %+v", all)
+	}
+}
+
+// testIdempotencyConcurrentClaims claims one key from many goroutines at
+// once, as replicas would: exactly one holds it.
+func testIdempotencyConcurrentClaims(t *testing.T, e *env) {
+	org := e.org(t, "Acme")
+	var claimed atomic.Int32
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			_, ok, err := e.s.ClaimIdempotencyKey(e.ctx, e.idemRecord(org.ID, "con_1", "once", "h"), e.clock.Now())
+			if err != nil {
+				t.Errorf("ClaimIdempotencyKey: %v", err)
+			}
+			if ok {
+				claimed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := claimed.Load(); n != 1 {
+		t.Errorf("%d goroutines claimed the key, want 1", n)
 	}
 }
