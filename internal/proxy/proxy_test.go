@@ -389,7 +389,7 @@ func TestRequestLogHoldsNoSecret(t *testing.T) {
 		}
 	}
 	first := rows[0]
-	if !strings.Contains(first.ResponseBody, connection.Redacted) || !strings.Contains(first.Path, "access_token="+strings.ReplaceAll(connection.Redacted, "[", "%5B")[:3]) {
+	if !strings.Contains(first.ResponseBody, connection.Redacted) || !strings.Contains(first.Path, "access_token=%5BREDACTED%5D") {
 		t.Errorf("first row: path %q, response %q", first.Path, first.ResponseBody)
 	}
 	if !strings.Contains(rows[1].RequestBody, `"name":"Ada"`) {
