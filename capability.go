@@ -46,6 +46,10 @@ const (
 	// what syncs do, such as external-id mappings.
 	CapSyncWrite Capability = "sync:write"
 
+	// Administrator (and custom roles for the host platform's keys): call a
+	// vendor's API through a connection (/v1/connections/{id}/proxy/...).
+	CapConnectionsProxy Capability = "connections:proxy"
+
 	// Administrator: the extra capability payment-family connectors need.
 	CapManagePaymentCredentials Capability = "manage_payment_credentials"
 
@@ -60,7 +64,7 @@ var AllCapabilities = []Capability{
 	CapConnectionsTest, CapConnectionsPause, CapDeliveriesRetry,
 	CapConnectionsCreate, CapConnectionsScopes, CapConnectionsRefresh, CapConnectionsDisconnect,
 	CapEndpointsManage, CapAPIKeysManage, CapUsersManage, CapRolesManage, CapSettingsManage,
-	CapActivityRead, CapEventsPublish, CapSyncWrite, CapManagePaymentCredentials, CapDelete,
+	CapActivityRead, CapEventsPublish, CapSyncWrite, CapConnectionsProxy, CapManagePaymentCredentials, CapDelete,
 }
 
 // Valid reports whether c is a known capability.

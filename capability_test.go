@@ -26,9 +26,10 @@ var (
 		"connections:create", "connections:scopes", "connections:refresh", "connections:disconnect",
 		"endpoints:manage", "api_keys:manage", "users:manage", "roles:manage", "settings:manage",
 		"manage_payment_credentials",
-		"events:publish", // not in DESIGN.md's table: publishing is the host platform's, through a key
-		"sync:write",     // likewise: the host platform records its syncs (mappings) through a key
-		"delete",         // deletes always need the Administrator
+		"events:publish",    // not in DESIGN.md's table: publishing is the host platform's, through a key
+		"sync:write",        // likewise: the host platform records its syncs (mappings) through a key
+		"connections:proxy", // likewise: the host platform calls vendor APIs through a key
+		"delete",            // deletes always need the Administrator
 	)
 )
 

@@ -134,6 +134,10 @@ type APISpec struct {
 	Auth AuthInjection `json:"auth"`
 	// Headers are sent with every request (API versions, for instance).
 	Headers map[string]string `json:"headers,omitempty"`
+	// IdempotencyHeader names the request header in which the vendor
+	// accepts an idempotency key (Stripe: Idempotency-Key); empty when it
+	// takes none. The proxy forwards a caller's key in it.
+	IdempotencyHeader string `json:"idempotency_header,omitempty"`
 }
 
 // AuthInjection describes how a credential is attached to a request.

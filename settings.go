@@ -16,7 +16,11 @@ type Settings struct {
 	// the org's endpoints (an endpoint's own override wins).
 	RetrySchedule []time.Duration
 	MaxAttempts   int
-	UpdatedAt     time.Time
+	// RequestRetention is how long the request log keeps its rows and
+	// IdempotencyRetention how long idempotency keys are remembered.
+	RequestRetention     time.Duration
+	IdempotencyRetention time.Duration
+	UpdatedAt            time.Time
 }
 
 // DefaultDeliveryRetention is the delivery log's retention when an org sets
@@ -29,6 +33,28 @@ func (s *Settings) Retention() time.Duration {
 		return DefaultDeliveryRetention
 	}
 	return s.DeliveryRetention
+}
+
+// Defaults of the request log's and idempotency ledger's retention.
+const (
+	DefaultRequestRetention     = 90 * 24 * time.Hour
+	DefaultIdempotencyRetention = 90 * 24 * time.Hour
+)
+
+// RequestLogRetention returns the request log retention in force.
+func (s *Settings) RequestLogRetention() time.Duration {
+	if s.RequestRetention <= 0 {
+		return DefaultRequestRetention
+	}
+	return s.RequestRetention
+}
+
+// IdempotencyKeyRetention returns how long idempotency keys are kept.
+func (s *Settings) IdempotencyKeyRetention() time.Duration {
+	if s.IdempotencyRetention <= 0 {
+		return DefaultIdempotencyRetention
+	}
+	return s.IdempotencyRetention
 }
 
 // EndpointSummary is one endpoint's line in the delivery report.

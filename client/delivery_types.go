@@ -146,10 +146,13 @@ type RetryResult struct {
 
 // Settings are an org's settings.
 type Settings struct {
-	DeliveryRetentionDays int        `json:"delivery_retention_days" doc:"Days the delivery log keeps finished deliveries; 30 by default."`
-	RetrySchedule         []string   `json:"retry_schedule" doc:"Waits between attempts for the org's endpoints, e.g. [\"1m\",\"5m\"]; empty for the default."`
-	MaxAttempts           int        `json:"max_attempts" doc:"Attempts before dead letter; 0 for the default (6)."`
-	UpdatedAt             *time.Time `json:"updated_at,omitempty"`
+	DeliveryRetentionDays int      `json:"delivery_retention_days" doc:"Days the delivery log keeps finished deliveries; 30 by default."`
+	RetrySchedule         []string `json:"retry_schedule" doc:"Waits between attempts for the org's endpoints, e.g. [\"1m\",\"5m\"]; empty for the default."`
+	MaxAttempts           int      `json:"max_attempts" doc:"Attempts before dead letter; 0 for the default (6)."`
+	// RequestRetentionDays and IdempotencyRetentionDays: 0 sets the default.
+	RequestRetentionDays     int        `json:"request_retention_days,omitempty" doc:"Days the request log keeps its rows; 90 by default."`
+	IdempotencyRetentionDays int        `json:"idempotency_retention_days,omitempty" doc:"Days idempotency keys are remembered; 90 by default."`
+	UpdatedAt                *time.Time `json:"updated_at,omitempty"`
 }
 
 // EndpointSummary is one endpoint's line in the delivery report.

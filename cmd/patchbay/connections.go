@@ -40,6 +40,7 @@ type connectionsCmd struct {
 	Resume     connectionActionCmd `cmd:"" help:"Test and resume a paused connection."`
 	Refresh    connectionActionCmd `cmd:"" help:"Refresh a connection's credential now."`
 	Disconnect connectionActionCmd `cmd:"" help:"Revoke at the vendor and remove the credential."`
+	Proxy      connectionProxyCmd  `cmd:"" help:"Call the vendor's API through a connection; the answer's body goes to stdout."`
 }
 
 type connectionsListCmd struct {

@@ -47,6 +47,7 @@ type cli struct {
 	Endpoints   endpointsCmd   `cmd:"" help:"List, create, rotate and delete webhook endpoints (remote)."`
 	Events      eventsCmd      `cmd:"" help:"Publish events (remote)."`
 	Deliveries  deliveriesCmd  `cmd:"" help:"Search the delivery log and retry deliveries (remote)."`
+	Requests    requestsCmd    `cmd:"" help:"Search the request log of vendor API calls (remote)."`
 	Keys        keysCmd        `cmd:"" help:"Generate encryption keys and re-encrypt stored secrets under the current key."`
 	OAuth       oauthCmd       `cmd:"" name:"oauth-client" help:"Set platform-wide OAuth clients directly in the database."`
 	Bench       benchCmd       `cmd:"" help:"Load tools: a verifying webhook receiver, the delivery benchmark and the crash test."`

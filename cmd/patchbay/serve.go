@@ -18,6 +18,7 @@ import (
 	"github.com/patchbay/patchbay/internal/httpapi"
 	"github.com/patchbay/patchbay/internal/inbound"
 	"github.com/patchbay/patchbay/internal/postgres"
+	"github.com/patchbay/patchbay/internal/proxy"
 	"github.com/patchbay/patchbay/internal/secret"
 	"github.com/patchbay/patchbay/internal/sqlite"
 	"github.com/patchbay/patchbay/internal/sqlstore"
@@ -209,8 +210,9 @@ func (m *Main) Open(ctx context.Context, setup setupFlags) error {
 	m.Connections.Start(background, g.RefreshInterval)
 	in := &inbound.Service{Store: m.Store, Catalog: m.Catalog, Ring: m.Ring, Deliveries: m.Deliveries,
 		PublicURL: public, Logger: m.Logger}
+	px := proxy.New(proxy.Config{Store: m.Store, Connections: m.Connections, Ring: m.Ring, Logger: m.Logger})
 	api := httpapi.NewServer(httpapi.Config{Store: m.Store, Logger: m.Logger, Version: version,
-		Catalog: m.Catalog, Connections: m.Connections, Deliveries: m.Deliveries, Inbound: in})
+		Catalog: m.Catalog, Connections: m.Connections, Deliveries: m.Deliveries, Inbound: in, Proxy: px})
 	m.HTTP = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -170,13 +170,22 @@ func (s *Service) verify(ctx context.Context, cn *patchbay.Connector, conn *patc
 	if err != nil {
 		return TestResult{Outcome: patchbay.TestVendorError, Detail: patchbay.ErrorMessage(err)}
 	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return TestResult{Outcome: patchbay.TestNetworkError, Detail: safeTransportError(err)}
+	if conn.CreatedAt.IsZero() {
+		// Not stored yet (a connection being created): a failed test must
+		// leave nothing behind, so the call is not logged.
+		resp, err := s.client.Do(req)
+		if err != nil {
+			return TestResult{Outcome: patchbay.TestNetworkError, Detail: safeTransportError(err)}
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return classify(cn, conn, resp, body)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return classify(cn, conn, resp, body)
+	res, err := s.exchange(ctx, conn, newRedactor(cn, cred), Call{Source: patchbay.SourceTest, Method: method, Path: cn.Verify.Path}, req)
+	if IsNetworkError(err) {
+		return TestResult{Outcome: patchbay.TestNetworkError, Detail: patchbay.ErrorMessage(err)}
+	}
+	return classify(cn, conn, &http.Response{StatusCode: res.StatusCode, Header: res.Header}, res.Body)
 }
 
 var scopeParam = regexp.MustCompile(`scope="([^"]*)"`)

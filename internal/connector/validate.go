@@ -239,6 +239,13 @@ func (v *validator) api() {
 		}
 		v.placeholders("api.headers["+name+"]", a.Headers[name], true)
 	}
+	if h := a.IdempotencyHeader; h != "" {
+		if !headerNamePattern.MatchString(h) {
+			v.addf("api.idempotency_header: %q is not a valid header name", h)
+		} else if strings.EqualFold(h, "Authorization") || (a.Auth.Type == "header" && strings.EqualFold(h, a.Auth.Name)) {
+			v.addf("api.idempotency_header: %q carries the credential", h)
+		}
+	}
 }
 
 func (v *validator) verify() {

@@ -124,6 +124,9 @@ func TestValidate(t *testing.T) {
 		{"auth none with a credential mode", func(c *patchbay.Connector) { c.API.Auth = patchbay.AuthInjection{Type: "none"} }, "api.auth.type: none, but auth mode oauth2"},
 		{"header placeholder names no field", func(c *patchbay.Connector) { c.API.Headers["X-Tenant"] = "{org}" }, "api.headers[X-Tenant]: placeholder {org}"},
 		{"header name invalid", func(c *patchbay.Connector) { c.API.Headers["Bad Header"] = "x" }, "api.headers: \"Bad Header\""},
+		{"idempotency header", func(c *patchbay.Connector) { c.API.IdempotencyHeader = "Idempotency-Key" }, ""},
+		{"idempotency header invalid", func(c *patchbay.Connector) { c.API.IdempotencyHeader = "Idem Key" }, "api.idempotency_header:"},
+		{"idempotency header is the credential's", func(c *patchbay.Connector) { c.API.IdempotencyHeader = "authorization" }, "api.idempotency_header:"},
 
 		// fields
 		{"field declared twice", func(c *patchbay.Connector) {

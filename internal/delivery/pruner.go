@@ -8,7 +8,8 @@ import (
 	"github.com/patchbay/patchbay"
 )
 
-// Pruner deletes finished deliveries past each org's retention, in
+// Pruner deletes finished deliveries, request log rows and idempotency
+// keys past each org's retention (and expired proxy cache entries), in
 // batches. Every replica runs one; a lease in the database elects the one
 // that works, so pruning happens once.
 type Pruner struct {
@@ -24,7 +25,7 @@ type Pruner struct {
 }
 
 // Prune runs one round if this replica holds (or takes) the lease, and
-// returns how many deliveries it deleted.
+// returns how many rows it deleted.
 func (p *Pruner) Prune(ctx context.Context) (int, error) {
 	if p.owner == "" {
 		p.owner = patchbay.NewID("prn")
@@ -60,6 +61,11 @@ func (p *Pruner) Prune(ctx context.Context) (int, error) {
 				break
 			}
 		}
+		n, err := p.pruneRequests(ctx, s, now(), batch)
+		total += n
+		if err != nil {
+			return total, err
+		}
 	}
 	return total, nil
 }
@@ -80,7 +86,7 @@ func (p *Pruner) Start(ctx context.Context) {
 			if n, err := p.Prune(ctx); err != nil && ctx.Err() == nil {
 				p.Logger.Error("prune deliveries", "error", err.Error())
 			} else if n > 0 {
-				p.Logger.Info("pruned deliveries past retention", "count", n)
+				p.Logger.Info("pruned rows past retention", "count", n)
 			}
 			select {
 			case <-ctx.Done():

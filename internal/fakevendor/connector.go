@@ -51,6 +51,9 @@ func (v *Vendor) Connector() patchbay.Connector {
 		API: patchbay.APISpec{
 			BaseURL: base + "/api",
 			Auth:    patchbay.AuthInjection{Type: "bearer"},
+			// The fake honours Idempotency-Key on POST /api/items and
+			// echoes it from /api/echo/.
+			IdempotencyHeader: "Idempotency-Key",
 		},
 		Verify: &patchbay.VerifySpec{
 			Method:      "GET",

@@ -19,6 +19,7 @@
 //	GET  /api/whoami       {"account":{"id":…,"name":…},"scopes":[…]}
 //	GET  /api/items        paginated list; needs scope items:read
 //	POST /api/items        creates an item; needs scope items:write; honours Idempotency-Key
+//	ANY  /api/echo/...     echoes the call, its Idempotency-Key and its credential (proxy.go)
 //
 // The API accepts an OAuth access token or an API key as a Bearer token, an
 // API key in X-Api-Key, or HTTP Basic for users added with [Vendor.AddBasic].

@@ -85,6 +85,8 @@ type Vendor struct {
 	items    []item
 	nextItem int
 
+	echoCalls int // answered by /api/echo/ (proxy.go)
+
 	requirePKCE   bool
 	denyAuth      bool
 	grantScopes   []string // nil: grant what is asked
@@ -135,6 +137,7 @@ func NewServer() *Vendor {
 	mux.HandleFunc("GET /api/whoami", v.whoami)
 	mux.HandleFunc("GET /api/items", v.listItems)
 	mux.HandleFunc("POST /api/items", v.createItem)
+	v.routeProxy(mux)
 	mux.HandleFunc("GET /docs", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, docs)

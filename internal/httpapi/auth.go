@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -25,32 +26,45 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	required, _ := op.Metadata[needsKey].([]patchbay.Capability)
-	fail := func(err *patchbay.Error) { _ = huma.WriteErr(s.api, ctx, 0, "", err) }
-
-	p, key, err := s.principalFor(ctx.Context(), ctx.Header("Authorization"))
+	p, err := s.authorize(ctx.Context(), ctx.Header("Authorization"), required, ctx.SetHeader)
 	if err != nil {
-		if patchbay.ErrorCode(err) == patchbay.EUNAUTHORIZED {
-			ctx.SetHeader("WWW-Authenticate", `Bearer realm="patchbay"`)
-			fail(&patchbay.Error{Code: patchbay.EUNAUTHORIZED, Message: patchbay.ErrorMessage(err)})
-			return
+		var pe *patchbay.Error
+		if errors.As(err, &pe) && pe.Code != patchbay.EINTERNAL {
+			_ = huma.WriteErr(s.api, ctx, 0, "", pe)
+		} else {
+			_ = huma.WriteErr(s.api, ctx, 0, "", toAPIError(ctx.Context(), err))
 		}
-		_ = huma.WriteErr(s.api, ctx, 0, "", toAPIError(ctx.Context(), err))
 		return
 	}
-	requestInfoFrom(ctx.Context()).principal = p
+	next(huma.WithContext(ctx, patchbay.WithPrincipal(ctx.Context(), p)))
+}
+
+// authorize finds the principal behind an Authorization header, spends one
+// request of its key's rate limit and checks it holds the capabilities
+// required. It returns the error to answer with (setting WWW-Authenticate
+// or Retry-After through setHeader) as a *patchbay.Error, or a store fault; the /v1 routes outside huma (the
+// proxy) use it too.
+func (s *Server) authorize(ctx context.Context, authorization string, required []patchbay.Capability, setHeader func(k, v string)) (*patchbay.Principal, error) {
+	p, key, err := s.principalFor(ctx, authorization)
+	if err != nil {
+		if patchbay.ErrorCode(err) == patchbay.EUNAUTHORIZED {
+			setHeader("WWW-Authenticate", `Bearer realm="patchbay"`)
+			return nil, &patchbay.Error{Code: patchbay.EUNAUTHORIZED, Message: patchbay.ErrorMessage(err)}
+		}
+		return nil, err
+	}
+	requestInfoFrom(ctx).principal = p
 
 	if ok, wait := s.limits.allow(key); !ok {
-		ctx.SetHeader("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		fail(patchbay.Errorf(patchbay.ERATELIMIT, "Rate limit of %d requests per minute exceeded.", key.RateLimit))
-		return
+		setHeader("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		return nil, patchbay.Errorf(patchbay.ERATELIMIT, "Rate limit of %d requests per minute exceeded.", key.RateLimit)
 	}
 	for _, c := range required {
 		if !p.Can(c) {
-			fail(patchbay.Errorf(patchbay.EFORBIDDEN, "This action needs the %q capability, which your role does not grant.", c))
-			return
+			return nil, patchbay.Errorf(patchbay.EFORBIDDEN, "This action needs the %q capability, which your role does not grant.", c)
 		}
 	}
-	next(huma.WithContext(ctx, patchbay.WithPrincipal(ctx.Context(), p)))
+	return p, nil
 }
 
 var errNoKey = patchbay.Errorf(patchbay.EUNAUTHORIZED, "Missing API key: send \"Authorization: Bearer <key>\".")

@@ -19,6 +19,7 @@ import (
 	"github.com/patchbay/patchbay/internal/fakevendor"
 	"github.com/patchbay/patchbay/internal/httpapi"
 	"github.com/patchbay/patchbay/internal/inbound"
+	"github.com/patchbay/patchbay/internal/proxy"
 	"github.com/patchbay/patchbay/internal/secret"
 	"github.com/patchbay/patchbay/internal/sqlite"
 	"github.com/patchbay/patchbay/internal/sqlstore"
@@ -64,10 +65,11 @@ func newFixture(t *testing.T) *fixture {
 	conns := connection.New(connection.Config{Store: store, Catalog: cat, Ring: ring, PublicURL: "http://127.0.0.1:1",
 		Now: c.Now, Logger: discardLogger()})
 	deliveries := delivery.NewService(store, ring, nil, discardLogger(), c.Now)
+	px := proxy.New(proxy.Config{Store: store, Connections: conns, Ring: ring, Now: c.Now, Logger: discardLogger()})
 	in := &inbound.Service{Store: store, Catalog: cat, Ring: ring, Deliveries: deliveries, PublicURL: "http://127.0.0.1:1", Now: c.Now}
 	return &fixture{t: t, clock: c, store: store, vendor: vendor, conns: conns, deliveries: deliveries,
 		srv: httpapi.NewServer(httpapi.Config{Store: store, Now: c.Now, Logger: discardLogger(), Catalog: cat,
-			Connections: conns, Deliveries: deliveries, Inbound: in})}
+			Connections: conns, Deliveries: deliveries, Inbound: in, Proxy: px})}
 }
 
 // org is an org with an Administrator key.

@@ -51,6 +51,8 @@ func sampleBody(t *testing.T, rt httpapi.Route, n int) any {
 		return map[string]any{"secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
 	case "replay-inbound":
 		return nil
+	case "proxy-post":
+		return map[string]any{"name": fmt.Sprintf("matrix %d", n)}
 	case "put-settings":
 		return map[string]any{"delivery_retention_days": 14, "retry_schedule": []string{"30s", "2m"}, "max_attempts": 4}
 	case "rotate-endpoint-secret":
@@ -67,7 +69,7 @@ func sampleBody(t *testing.T, rt httpapi.Route, n int) any {
 
 // targets creates, in an org, one row of each kind a route can address.
 type targets struct {
-	apiKey, user, role, connection, endpoint, event, delivery, mapping, inbound string
+	apiKey, user, role, connection, endpoint, event, delivery, mapping, inbound, request string
 }
 
 func (f *fixture) newTargets(orgID string, n int) targets {
@@ -99,8 +101,13 @@ func (f *fixture) newTargets(orgID string, n int) targets {
 	if err := f.store.CreateInbound(ctx, w); err != nil {
 		f.t.Fatal(err)
 	}
+	req := &patchbay.APIRequest{OrgID: orgID, ConnectionID: c.ID, Connector: fakevendor.Slug, Source: patchbay.SourceProxy,
+		Method: "GET", Path: "/items", StatusCode: 200}
+	if err := f.store.CreateRequest(ctx, req); err != nil {
+		f.t.Fatal(err)
+	}
 	return targets{apiKey: k.ID, user: u.ID, role: r.ID, connection: c.ID, endpoint: e.ID, event: pub[0].Event.ID,
-		delivery: ds[0].ID, mapping: m.ID, inbound: w.ID}
+		delivery: ds[0].ID, mapping: m.ID, inbound: w.ID, request: req.ID}
 }
 
 // ownsRow reports whether a route addresses one of an org's rows by id (as
@@ -135,10 +142,12 @@ func (tg targets) path(t *testing.T, rt httpapi.Route) string {
 		id = tg.mapping
 	case strings.HasPrefix(rt.Path, "/v1/inbound/"):
 		id = tg.inbound
+	case strings.HasPrefix(rt.Path, "/v1/requests/"):
+		id = tg.request
 	default:
 		t.Fatalf("route %s: no target row for %s; add one to targets", rt.ID, rt.Path)
 	}
-	return strings.Replace(rt.Path, "{id}", id, 1)
+	return strings.Replace(strings.Replace(rt.Path, "{id}", id, 1), "{path}", "echo/matrix", 1)
 }
 
 // TestRouteRoleMatrix walks the real route table and calls every route as
@@ -244,7 +253,7 @@ func TestOrgIsolationMatrix(t *testing.T) {
 	}
 	before := snapshot()
 	// Every identifier of org A that must never reach org B.
-	secretsOfA := []string{a.Org.ID, a.Admin.ID, a.Admin.Email, a.Key.ID, a.Key.Prefix, tg.apiKey, tg.user, tg.role, tg.connection, tg.endpoint, tg.event, tg.delivery, tg.mapping, tg.inbound}
+	secretsOfA := []string{a.Org.ID, a.Admin.ID, a.Admin.Email, a.Key.ID, a.Key.Prefix, tg.apiKey, tg.user, tg.role, tg.connection, tg.endpoint, tg.event, tg.delivery, tg.mapping, tg.inbound, tg.request}
 
 	for i, rt := range f.srv.Routes() {
 		t.Run(rt.ID, func(t *testing.T) {

@@ -78,6 +78,10 @@ func TestRouteNeeds(t *testing.T) {
 		"list-inbound":           {patchbay.CapConnectionsRead},
 		"get-inbound":            {patchbay.CapConnectionsRead},
 		"replay-inbound":         {patchbay.CapDeliveriesRetry},
+		"proxy-get":              {patchbay.CapConnectionsProxy},
+		"proxy-post":             {patchbay.CapConnectionsProxy},
+		"list-requests":          {patchbay.CapConnectionsRead},
+		"get-request":            {patchbay.CapConnectionsRead},
 	}
 	f := newFixture(t)
 	seen := map[string]bool{}

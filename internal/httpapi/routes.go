@@ -205,6 +205,15 @@ func (s *Server) routeTable() []Route {
 		{Method: post, Path: "/v1/inbound/{id}/replay", ID: "replay-inbound", Summary: "Forward a verified vendor webhook again", Tag: "Inbound",
 			Needs: needs(patchbay.CapDeliveriesRetry), register: handle(s.replayInbound)},
 
+		{Method: get, Path: proxyPath, ID: "proxy-get", Summary: "Call the vendor's API through a connection (GET; HEAD alike)", Tag: "Proxy",
+			Needs: needs(patchbay.CapConnectionsProxy), BodyLimit: proxyBodyLimit, register: s.registerProxy},
+		{Method: post, Path: proxyPath, ID: "proxy-post", Summary: "Call the vendor's API through a connection (POST; PUT, PATCH, DELETE alike)", Tag: "Proxy",
+			Needs: needs(patchbay.CapConnectionsProxy), BodyLimit: proxyBodyLimit, register: s.registerProxy},
+		{Method: get, Path: "/v1/requests", ID: "list-requests", Summary: "Search the request log of vendor API calls", Tag: "Proxy",
+			Needs: needs(patchbay.CapConnectionsRead), register: handle(s.listRequests)},
+		{Method: get, Path: "/v1/requests/{id}", ID: "get-request", Summary: "Get one vendor API call of the request log", Tag: "Proxy",
+			Needs: needs(patchbay.CapConnectionsRead), register: handle(s.getRequest)},
+
 		{Method: get, Path: "/v1/activity", ID: "list-activity", Summary: "List the activity (audit) log", Tag: "Activity",
 			Needs: needs(patchbay.CapActivityRead), register: handle(s.listActivity)},
 	}

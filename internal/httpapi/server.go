@@ -22,6 +22,7 @@ import (
 	"github.com/patchbay/patchbay/internal/connector"
 	"github.com/patchbay/patchbay/internal/delivery"
 	"github.com/patchbay/patchbay/internal/inbound"
+	"github.com/patchbay/patchbay/internal/proxy"
 )
 
 // Config configures a Server.
@@ -40,6 +41,8 @@ type Config struct {
 	Deliveries *delivery.Service
 	// Inbound receives vendors' webhooks.
 	Inbound *inbound.Service
+	// Proxy calls vendors' APIs through connections.
+	Proxy *proxy.Service
 }
 
 // Catalog is the connector catalog the API lists.
@@ -55,6 +58,8 @@ type Server struct {
 	connections *connection.Service
 	deliveries  *delivery.Service
 	inbound     *inbound.Service
+	proxy       *proxy.Service
+	proxyNeeds  []patchbay.Capability
 	logger      *slog.Logger
 	now         func() time.Time
 	mux         *http.ServeMux
@@ -66,7 +71,7 @@ type Server struct {
 
 // NewServer returns a server with every route registered.
 func NewServer(cfg Config) *Server {
-	s := &Server{store: cfg.Store, catalog: cfg.Catalog, connections: cfg.Connections, deliveries: cfg.Deliveries, inbound: cfg.Inbound, logger: cfg.Logger,
+	s := &Server{store: cfg.Store, catalog: cfg.Catalog, connections: cfg.Connections, deliveries: cfg.Deliveries, inbound: cfg.Inbound, proxy: cfg.Proxy, logger: cfg.Logger,
 		now: cfg.Now, mux: http.NewServeMux()}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -147,8 +152,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	// The API takes JSON; vendors calling /inbound and /oauth send what they send.
-	if r.ContentLength != 0 && strings.HasPrefix(r.URL.Path, "/v1/") && !isJSON(r.Header.Get("Content-Type")) {
+	// The API takes JSON; vendors calling /inbound and /oauth send what they
+	// send, and the proxy passes on what the vendor takes.
+	if r.ContentLength != 0 && strings.HasPrefix(r.URL.Path, "/v1/") && pattern != proxyPattern && !isJSON(r.Header.Get("Content-Type")) {
 		writeError(w, patchbay.Errorf(patchbay.EUNSUPPORTED, "Content-Type must be application/json."))
 		return
 	}

@@ -11,7 +11,8 @@ import (
 
 func settingsOut(s *patchbay.Settings) client.Settings {
 	out := client.Settings{DeliveryRetentionDays: int(s.Retention() / (24 * time.Hour)), MaxAttempts: s.MaxAttempts,
-		RetrySchedule: []string{}}
+		RetrySchedule: []string{}, RequestRetentionDays: int(s.RequestLogRetention() / (24 * time.Hour)),
+		IdempotencyRetentionDays: int(s.IdempotencyKeyRetention() / (24 * time.Hour))}
 	for _, d := range s.RetrySchedule {
 		out.RetrySchedule = append(out.RetrySchedule, d.String())
 	}
@@ -40,6 +41,9 @@ func (s *Server) putSettings(ctx context.Context, in *settingsInput) (*body[clie
 		return nil, patchbay.Errorf(patchbay.EINVALID, "delivery_retention_days must be 0 (default) to 3650.")
 	}
 	st.DeliveryRetention = time.Duration(d) * 24 * time.Hour
+	if err := requestRetention(st, in.Body); err != nil {
+		return nil, err
+	}
 	for _, v := range in.Body.RetrySchedule {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -65,7 +69,8 @@ func (s *Server) putSettings(ctx context.Context, in *settingsInput) (*body[clie
 		}
 		a := patchbay.NewActivity(ctx, "settings.update", "org", st.OrgID, patchbay.OutcomeSuccess)
 		a.Detail = map[string]any{"delivery_retention_days": in.Body.DeliveryRetentionDays,
-			"retry_schedule": in.Body.RetrySchedule, "max_attempts": st.MaxAttempts}
+			"retry_schedule": in.Body.RetrySchedule, "max_attempts": st.MaxAttempts,
+			"request_retention_days": in.Body.RequestRetentionDays, "idempotency_retention_days": in.Body.IdempotencyRetentionDays}
 		return tx.RecordActivity(ctx, a)
 	})
 	if err != nil {

@@ -19,6 +19,8 @@ var sealedColumns = []patchbay.SealedColumn{
 	{Table: "endpoints", Column: "secret", Key: "id"},
 	{Table: "endpoints", Column: "previous_secret", Key: "id"},
 	{Table: "inbound_routes", Column: "secret", Key: "token_hash"},
+	{Table: "idempotency_keys", Column: "response_body", Key: "id"},
+	{Table: "proxy_cache", Column: "body", Key: "id"},
 }
 
 // SealedColumns implements patchbay.SealedStore.

@@ -21,8 +21,10 @@ var (
 	colEndpointSecret   = patchbay.SealedColumn{Table: "endpoints", Column: "secret", Key: "id"}
 	colEndpointPrevious = patchbay.SealedColumn{Table: "endpoints", Column: "previous_secret", Key: "id"}
 	colInboundSecret    = patchbay.SealedColumn{Table: "inbound_routes", Column: "secret", Key: "token_hash"}
+	colIdempotencyBody  = patchbay.SealedColumn{Table: "idempotency_keys", Column: "response_body", Key: "id"}
+	colCacheBody        = patchbay.SealedColumn{Table: "proxy_cache", Column: "body", Key: "id"}
 	wantSealed          = []patchbay.SealedColumn{colCredential, colRefreshToken, colClientSecret, colCodeVerifier,
-		colEndpointSecret, colEndpointPrevious, colInboundSecret}
+		colEndpointSecret, colEndpointPrevious, colInboundSecret, colIdempotencyBody, colCacheBody}
 )
 
 var sealedTests = []testCase{
@@ -34,6 +36,8 @@ var sealedTests = []testCase{
 	{"ResealEndpointsSecret", testReseal(colEndpointSecret)},
 	{"ResealEndpointsPreviousSecret", testReseal(colEndpointPrevious)},
 	{"ResealInboundRoutesSecret", testReseal(colInboundSecret)},
+	{"ResealIdempotencyKeysResponseBody", testReseal(colIdempotencyBody)},
+	{"ResealProxyCacheBody", testReseal(colCacheBody)},
 	{"ResealError", testResealError},
 	{"ResealUnknownColumn", testResealUnknownColumn},
 }
@@ -149,6 +153,46 @@ func sealedFixtureFor(t *testing.T, e *env, col patchbay.SealedColumn) *sealedFi
 				r, err := e.s.FindInboundRoute(e.ctx, key)
 				must(t, err, "FindInboundRoute("+key+")")
 				return r.Secret, r.ConnectionID
+			},
+		}
+	case colIdempotencyBody:
+		return &sealedFixture{
+			put: func(i int, value string) (string, string) {
+				rec := &patchbay.IdempotencyRecord{OrgID: orgs[i%2], ConnectionID: "con_seal", Key: fmt.Sprintf("key-seal%02d", i),
+					RequestHash: fmt.Sprintf("hash%02d", i), LockedUntil: e.clock.Now().Add(time.Hour)}
+				_, _, err := e.s.ClaimIdempotencyKey(e.ctx, rec, e.clock.Now())
+				must(t, err, "ClaimIdempotencyKey")
+				rec.StatusCode, rec.Body = 201, value
+				must(t, e.s.CompleteIdempotencyKey(e.ctx, rec), "CompleteIdempotencyKey")
+				orgOf[rec.ID] = rec.OrgID + "\x00" + rec.Key
+				return rec.ID, rec.RequestHash
+			},
+			get: func(key string) (string, string) {
+				org, k, _ := strings.Cut(orgOf[key], "\x00")
+				rec, ok, err := e.s.ClaimIdempotencyKey(e.ctx, &patchbay.IdempotencyRecord{OrgID: org, ConnectionID: "con_seal",
+					Key: k, RequestHash: "probe", LockedUntil: e.clock.Now()}, e.clock.Now())
+				must(t, err, "ClaimIdempotencyKey("+k+")")
+				if ok || rec.ID != key {
+					t.Errorf("probe of %s claimed %v, found %s", k, ok, rec.ID)
+				}
+				return rec.Body, rec.RequestHash
+			},
+		}
+	case colCacheBody:
+		return &sealedFixture{
+			put: func(i int, value string) (string, string) {
+				c := &patchbay.CacheEntry{ID: fmt.Sprintf("pxc_seal%02d", i), OrgID: orgs[i%2], ConnectionID: "con_seal",
+					Key: fmt.Sprintf("GET /seal/%02d", i), StatusCode: 200, Body: value,
+					ExpiresAt: e.clock.Now().Add(time.Hour), StaleUntil: e.clock.Now().Add(time.Hour)}
+				must(t, e.s.PutCacheEntry(e.ctx, c), "PutCacheEntry")
+				orgOf[c.ID] = c.OrgID + "\x00" + c.Key
+				return c.ID, c.Key
+			},
+			get: func(key string) (string, string) {
+				org, k, _ := strings.Cut(orgOf[key], "\x00")
+				c, err := e.s.FindCacheEntry(e.ctx, org, "con_seal", k)
+				must(t, err, "FindCacheEntry("+k+")")
+				return c.Body, c.Key
 			},
 		}
 	case colCodeVerifier:
