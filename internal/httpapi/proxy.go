@@ -114,9 +114,13 @@ func (s *Server) serveProxy(w http.ResponseWriter, r *http.Request) {
 	if resp.BodyOmitted {
 		h.Set("Patchbay-Replay-Body-Omitted", "true")
 	}
+	// The vendor's answer is served on Patchbay's origin: a browser must
+	// not sniff it into HTML or run anything in it.
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	w.WriteHeader(resp.StatusCode)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(resp.Body)
+		_, _ = w.Write(resp.Body) //nolint:gosec // the vendor's bytes, passed through on purpose, sandboxed above
 	}
 }
 

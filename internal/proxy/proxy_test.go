@@ -365,9 +365,11 @@ func TestRequestLogHoldsNoSecret(t *testing.T) {
 		Body: []byte(`{"name":"Ada","password":"hunter2hunter2","nested":{"api_key":"k-123456789"}}`)})
 	s.mustCall(proxy.Request{Method: "POST", Path: "/echo/form", Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
 		Body: []byte("name=Ada&client_secret=form-secret-value")})
-	if _, err := s.conns.Do(s.ctx, s.org.Org.ID, s.conn.ID, "GET", "/echo/delivery", nil); err != nil {
+	resp, err := s.conns.Do(s.ctx, s.org.Org.ID, s.conn.ID, "GET", "/echo/delivery", nil)
+	if err != nil {
 		t.Fatal(err)
 	}
+	resp.Body.Close()
 	if _, _, err := s.conns.Test(s.ctx, s.conn.ID); err != nil {
 		t.Fatal(err)
 	}
