@@ -35,6 +35,8 @@ type Store interface {
 	MappingStore
 	InboundStore
 	SealedStore
+	SessionStore
+	DeliveryStatsStore
 }
 
 // OrgStore stores orgs.
