@@ -1,0 +1,75 @@
+package patchbay
+
+import (
+	"context"
+	"time"
+)
+
+// FindRoleOf returns a built-in role, or a custom role of the org, or
+// ENOTFOUND.
+func FindRoleOf(ctx context.Context, s RoleStore, orgID, roleID string) (*Role, error) {
+	if r := BuiltinRole(roleID); r != nil {
+		return r, nil
+	}
+	return s.FindRole(ctx, orgID, roleID)
+}
+
+// MayGrant returns EFORBIDDEN unless the caller in ctx holds every
+// capability of role roleID (narrowed by scopes): nobody hands out more
+// than they hold. An unknown role is EINVALID.
+func MayGrant(ctx context.Context, s RoleStore, roleID string, scopes []Capability) error {
+	p := PrincipalFrom(ctx)
+	r, err := FindRoleOf(ctx, s, p.OrgID, roleID)
+	if ErrorCode(err) == ENOTFOUND {
+		return Errorf(EINVALID, "Role %q does not exist.", roleID)
+	} else if err != nil {
+		return err
+	}
+	caps := NewCapabilitySet(r.Capabilities...)
+	if len(scopes) > 0 {
+		caps = caps.Intersect(scopes)
+	}
+	for _, c := range caps.List() {
+		if !p.Can(c) {
+			return Errorf(EFORBIDDEN, "You cannot grant the %q capability, which you do not hold.", c)
+		}
+	}
+	return nil
+}
+
+// IssueAPIKey creates k for the caller in ctx, with a fresh secret, and
+// records it in the activity log. k carries the name, role (the caller's
+// when empty), scopes, rate limit (the default when zero) and expiry; the
+// secret is returned this once and never stored.
+func IssueAPIKey(ctx context.Context, s Store, now time.Time, k *APIKey) (string, error) {
+	p := PrincipalFrom(ctx)
+	secret, prefix, hash := GenerateAPIKey()
+	k.OrgID, k.Prefix, k.Hash, k.CreatedBy = p.OrgID, prefix, hash, p.Actor()
+	if k.RoleID == "" {
+		k.RoleID = p.RoleID
+	}
+	if k.RateLimit == 0 {
+		k.RateLimit = DefaultRateLimit
+	}
+	if k.ExpiresAt != nil && !k.ExpiresAt.After(now) {
+		return "", Errorf(EINVALID, "expires_at must be in the future.")
+	}
+	if err := k.Validate(); err != nil {
+		return "", err
+	}
+	if err := MayGrant(ctx, s, k.RoleID, k.Scopes); err != nil {
+		return "", err
+	}
+	err := s.WithTx(ctx, func(tx Store) error {
+		if err := tx.CreateAPIKey(ctx, k); err != nil {
+			return err
+		}
+		a := NewActivity(ctx, "api_key.create", "api_key", k.ID, OutcomeSuccess)
+		a.Detail = map[string]any{"name": k.Name, "prefix": k.Prefix, "role_id": k.RoleID}
+		return tx.RecordActivity(ctx, a)
+	})
+	if err != nil {
+		return "", err
+	}
+	return secret, nil
+}
