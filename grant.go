@@ -73,3 +73,20 @@ func IssueAPIKey(ctx context.Context, s Store, now time.Time, k *APIKey) (string
 	}
 	return secret, nil
 }
+
+// RevokeAPIKey revokes a key of the caller's org at now and records it in
+// the activity log.
+func RevokeAPIKey(ctx context.Context, s Store, id string, now time.Time) (*APIKey, error) {
+	p := PrincipalFrom(ctx)
+	var k *APIKey
+	err := s.WithTx(ctx, func(tx Store) error {
+		var err error
+		if k, err = tx.RevokeAPIKey(ctx, p.OrgID, id, now); err != nil {
+			return err
+		}
+		a := NewActivity(ctx, "api_key.revoke", "api_key", k.ID, OutcomeSuccess)
+		a.Detail = map[string]any{"name": k.Name, "prefix": k.Prefix}
+		return tx.RecordActivity(ctx, a)
+	})
+	return k, err
+}

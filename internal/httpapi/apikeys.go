@@ -46,17 +46,7 @@ func (s *Server) createAPIKey(ctx context.Context, in *createAPIKeyInput) (*body
 }
 
 func (s *Server) revokeAPIKey(ctx context.Context, in *IDParam) (*body[client.APIKey], error) {
-	p := patchbay.PrincipalFrom(ctx)
-	var k *patchbay.APIKey
-	err := s.store.WithTx(ctx, func(tx patchbay.Store) error {
-		var err error
-		if k, err = tx.RevokeAPIKey(ctx, p.OrgID, in.ID, s.now()); err != nil {
-			return err
-		}
-		a := patchbay.NewActivity(ctx, "api_key.revoke", "api_key", k.ID, patchbay.OutcomeSuccess)
-		a.Detail = map[string]any{"name": k.Name, "prefix": k.Prefix}
-		return tx.RecordActivity(ctx, a)
-	})
+	k, err := patchbay.RevokeAPIKey(ctx, s.store, in.ID, s.now())
 	if err != nil {
 		return nil, err
 	}
