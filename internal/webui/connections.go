@@ -143,6 +143,7 @@ func (h *Handler) showConnection(w http.ResponseWriter, r *http.Request, rc *req
 			return
 		}
 	}
+	allowOAuthForms(w, d.Connector)
 	h.render(w, r, rc, status, "connection", c.DisplayName, d)
 }
 

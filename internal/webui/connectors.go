@@ -80,6 +80,7 @@ func (h *Handler) connectorPage(w http.ResponseWriter, r *http.Request, rc *reqC
 	if msg := r.URL.Query().Get("message"); msg != "" && len(msg) < 500 {
 		d.Error = "The vendor did not complete the connection: " + msg
 	}
+	allowOAuthForms(w, c)
 	h.render(w, r, rc, http.StatusOK, "connector", c.Name, d)
 }
 

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 
@@ -144,8 +145,7 @@ func New(cfg Config) *Handler {
 // cross-origin writes before routing.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "+
-		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	hd.Set("Content-Security-Policy", csp(""))
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Referrer-Policy", "same-origin")
 	hd.Set("X-Content-Type-Options", "nosniff")
@@ -234,4 +234,26 @@ func (h *Handler) secure(r *http.Request) bool { return h.cfg.Secure || r.TLS !=
 // ctx returns a context carrying rc's principal.
 func (rc *reqCtx) ctx(parent context.Context) context.Context {
 	return patchbay.WithPrincipal(parent, rc.p)
+}
+
+// csp is the Content-Security-Policy of every page. Forms post only to this
+// server, and to also (a vendor's authorization origin) on pages whose
+// form starts an OAuth flow: browsers apply form-action to the redirect
+// that follows the post.
+func csp(also string) string {
+	return "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+		"form-action 'self'" + also + "; frame-ancestors 'none'; base-uri 'none'"
+}
+
+// allowOAuthForms widens a page's form-action to the connector's
+// authorization server.
+func allowOAuthForms(w http.ResponseWriter, c *patchbay.Connector) {
+	if c == nil || c.OAuth == nil {
+		return
+	}
+	u, err := url.Parse(c.OAuth.AuthorizationURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return
+	}
+	w.Header().Set("Content-Security-Policy", csp(" "+u.Scheme+"://"+u.Host))
 }
