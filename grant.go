@@ -3,6 +3,7 @@ package patchbay
 import (
 	"context"
 	"time"
+	"unicode/utf8"
 )
 
 // FindRoleOf returns a built-in role, or a custom role of the org, or
@@ -89,4 +90,38 @@ func RevokeAPIKey(ctx context.Context, s Store, id string, now time.Time) (*APIK
 		return tx.RecordActivity(ctx, a)
 	})
 	return k, err
+}
+
+// AddUser creates u (e-mail, name, role) in the caller's org with password,
+// or with a generated one when password is empty, which it returns (this
+// once) and which must be changed at the first sign-in. The caller may only
+// grant a role whose capabilities they hold. The activity log records it.
+func AddUser(ctx context.Context, s Store, u *User, password string) (generated string, err error) {
+	p := PrincipalFrom(ctx)
+	if password == "" {
+		password = GeneratePassword()
+		generated = password
+	} else if utf8.RuneCountInString(password) < MinPasswordLength || len(password) > 1024 {
+		return "", Errorf(EINVALID, "Password must be %d to 1024 characters.", MinPasswordLength)
+	}
+	u.OrgID, u.MustChangePassword = p.OrgID, generated != ""
+	if err := u.Validate(); err != nil {
+		return "", err
+	}
+	if err := MayGrant(ctx, s, u.RoleID, nil); err != nil {
+		return "", err
+	}
+	u.PasswordHash = HashPassword(password)
+	err = s.WithTx(ctx, func(tx Store) error {
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		a := NewActivity(ctx, "user.create", "user", u.ID, OutcomeSuccess)
+		a.Detail = map[string]any{"email": u.Email, "role_id": u.RoleID}
+		return tx.RecordActivity(ctx, a)
+	})
+	if err != nil {
+		return "", err
+	}
+	return generated, nil
 }

@@ -80,9 +80,13 @@ func sortConnections(list []*patchbay.Connection, by string, names map[string]st
 	}
 	switch by {
 	case "name":
-		slices.SortStableFunc(list, func(a, b *patchbay.Connection) int { return cmp.Compare(strings.ToLower(a.DisplayName), strings.ToLower(b.DisplayName)) })
+		slices.SortStableFunc(list, func(a, b *patchbay.Connection) int {
+			return cmp.Compare(strings.ToLower(a.DisplayName), strings.ToLower(b.DisplayName))
+		})
 	case "connector":
-		slices.SortStableFunc(list, func(a, b *patchbay.Connection) int { return cmp.Compare(names[a.ConnectorSlug], names[b.ConnectorSlug]) })
+		slices.SortStableFunc(list, func(a, b *patchbay.Connection) int {
+			return cmp.Compare(names[a.ConnectorSlug], names[b.ConnectorSlug])
+		})
 	case "state":
 		slices.SortStableFunc(list, func(a, b *patchbay.Connection) int { return cmp.Compare(a.State, b.State) })
 	case "last_delivery":

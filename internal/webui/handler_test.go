@@ -223,7 +223,7 @@ func TestViewerRefused(t *testing.T) {
 		"/connections/" + conn.ID + "/refresh", "/connections/" + conn.ID + "/disconnect", "/connections/" + conn.ID + "/scopes",
 		"/deliveries/dlv_x/retry", "/deliveries/retry",
 		"/endpoints", "/endpoints/ep_x/rotate", "/endpoints/ep_x/test", "/endpoints/ep_x/enable",
-		"/api-keys", "/api-keys/key_x/revoke", "/settings",
+		"/api-keys", "/api-keys/key_x/revoke", "/settings", "/users",
 	}
 	for _, path := range routes {
 		res, body := b.do("POST", path, url.Values{"csrf": {token}, "auth_mode": {"api_key"}, "url": {"https://x.example/"}, "name": {"k"}})
@@ -260,6 +260,14 @@ func TestPages(t *testing.T) {
 	}
 	if _, body := b.do("GET", "/api-keys", nil); strings.Contains(body, `id="secret"`) {
 		t.Error("the key is shown again")
+	}
+	res, body = b.do("POST", "/users", url.Values{"csrf": {b.csrf()}, "email": {"new@acme.test"}, "role_id": {patchbay.RoleEditor}})
+	if res.StatusCode != 200 || !strings.Contains(body, `id="secret"`) || res.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("add user: %d %s", res.StatusCode, body)
+	}
+	if res, body := b.do("POST", "/users", url.Values{"csrf": {b.csrf()}, "email": {"new@acme.test"}, "role_id": {patchbay.RoleEditor}}); res.StatusCode != 400 ||
+		!strings.Contains(body, `class="error"`) {
+		t.Errorf("add the same user again: %d", res.StatusCode)
 	}
 	if res, _ := b.do("GET", "/no-such-page", nil); res.StatusCode != 404 {
 		t.Errorf("unknown page: %d", res.StatusCode)

@@ -128,6 +128,10 @@ func New(cfg Config) *Handler {
 	h.mux.HandleFunc("GET /{$}", h.authed(nil, func(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		http.Redirect(w, r, "/connections", http.StatusSeeOther)
 	}))
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		rc, _ := h.session(r)
+		h.renderError(w, r, rc, http.StatusNotFound, "Page not found", "There is no such page. Use the navigation above to find your way.")
+	})
 	h.mux.HandleFunc("GET /login", h.loginPage)
 	h.mux.HandleFunc("POST /login", h.login)
 	h.mux.HandleFunc("POST /logout", h.logout)

@@ -165,6 +165,10 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusInternalServerError, "Signing in failed. Try again.")
 		return
 	}
+	// Sign-ins also sweep sessions past their absolute expiry.
+	if _, err := h.store.DeleteExpiredSessions(r.Context(), now); err != nil {
+		h.logger.WarnContext(r.Context(), "delete expired sessions", "error", err.Error())
+	}
 	u.LastLoginAt = &now
 	if err := h.store.UpdateUser(r.Context(), u); err != nil {
 		h.logger.WarnContext(r.Context(), "record last login", "error", err.Error())
