@@ -41,6 +41,7 @@ type connectionsData struct {
 	Connections        []*patchbay.Connection
 	Next, Cursor       string
 	Names              map[string]string // connector slug → name
+	Operators          map[string]string // actor ("user:usr_…") → e-mail
 	AnyConnector, Flat bool
 }
 
@@ -64,6 +65,10 @@ func (h *Handler) connections(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		if cn, ok := h.cfg.Catalog.Get(c.ConnectorSlug); ok {
 			d.Names[c.ConnectorSlug] = cn.Name
 		}
+	}
+	if d.Operators, err = h.actorNames(r, rc); err != nil {
+		h.fail(w, r, rc, err)
+		return
 	}
 	// The store pages newest first; other orders sort the page shown.
 	sortConnections(list, d.Sort, d.Names)
@@ -122,6 +127,9 @@ func (h *Handler) showConnection(w http.ResponseWriter, r *http.Request, rc *req
 		return
 	}
 	d := connectionData{C: c, Test: test, Operator: c.OperatorOfRecord}
+	if names, err := h.actorNames(r, rc); err == nil && names[c.OperatorOfRecord] != "" {
+		d.Operator = names[c.OperatorOfRecord]
+	}
 	d.Connector, _ = h.cfg.Catalog.Get(c.ConnectorSlug)
 	if d.Connector != nil && d.Connector.OAuth != nil {
 		for _, s := range d.Connector.OAuth.Scopes {
@@ -201,4 +209,18 @@ func (h *Handler) editScopes(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		return
 	}
 	http.Redirect(w, r, a.URL, http.StatusSeeOther)
+}
+
+// actorNames maps the org's users, as actors ("user:usr_…"), to their
+// e-mail addresses, for the operator-of-record column.
+func (h *Handler) actorNames(r *http.Request, rc *reqCtx) (map[string]string, error) {
+	users, _, err := h.store.ListUsers(r.Context(), rc.org, patchbay.UserFilter{Page: patchbay.Page{Limit: 500}})
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, u := range users {
+		names[patchbay.ActorUser+":"+u.ID] = u.Email
+	}
+	return names, nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -271,5 +272,45 @@ func TestPages(t *testing.T) {
 	}
 	if res, _ := b.do("GET", "/no-such-page", nil); res.StatusCode != 404 {
 		t.Errorf("unknown page: %d", res.StatusCode)
+	}
+}
+
+// TestRetryMatching retries every failed delivery matching the log's
+// filter, as an Editor.
+func TestRetryMatching(t *testing.T) {
+	st := newStack(t, patchbay.Now, webui.Config{})
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(receiver.Close)
+	admin := st.browser()
+	admin.login("admin@acme.test")
+	res, _ := admin.do("POST", "/endpoints", url.Values{"csrf": {admin.csrf()}, "url": {receiver.URL}})
+	if res.StatusCode != 200 {
+		t.Fatalf("create endpoint: %d", res.StatusCode)
+	}
+	eps, _, err := st.store.ListEndpoints(context.Background(), st.org.Org.ID, patchbay.Page{})
+	if err != nil || len(eps) != 1 {
+		t.Fatalf("endpoints %v %v", eps, err)
+	}
+	if res, _ := admin.do("POST", "/endpoints/"+eps[0].ID+"/test", url.Values{"csrf": {admin.csrf()}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send test: %d", res.StatusCode)
+	}
+	d := waitDelivery(t, st, func(d *patchbay.Delivery) bool { return d.Status == patchbay.DeliveryRetrying })
+
+	editor := st.browser()
+	editor.login("editor@acme.test")
+	_, page := editor.do("GET", "/deliveries?outcome=retrying", nil)
+	if !strings.Contains(page, `value="`+d.ID+`"`) || !strings.Contains(page, "Retry every undelivered match") {
+		t.Fatalf("an Editor is not offered the retry: %s", page)
+	}
+	res, _ = editor.do("POST", "/deliveries/retry", url.Values{"csrf": {editor.csrf()}, "all": {"1"}, "outcome": {"retrying"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("retry matching: %d", res.StatusCode)
+	}
+	waitDelivery(t, st, func(d *patchbay.Delivery) bool { return d.Attempts >= 2 })
+	acts, _, err := st.store.ListActivity(context.Background(), st.org.Org.ID, patchbay.ActivityFilter{Action: "delivery.retry"})
+	if err != nil || len(acts) != 1 || acts[0].ActorName != "editor@acme.test" {
+		t.Fatalf("retry activity: %v %v", acts, err)
 	}
 }
