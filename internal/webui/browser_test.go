@@ -198,6 +198,13 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#create-key`)), chromedp.WaitVisible(chromedp.CSS(`#secret`)))
 	shot("19-api-key-shown-once")
 
+	// The signed-token connect flow: the secret is shown once.
+	run("signed token", chromedp.Navigate(base+"/connectors/webhook_hmac"), chromedp.WaitVisible(chromedp.CSS(`input[name=field_url]`)))
+	shot("23-connector-signed-token-flow")
+	run("signed token connect", chromedp.SendKeys(chromedp.CSS(`input[name=field_url]`), "https://hooks.example/in"),
+		chromedp.Submit(chromedp.CSS(`input[name=field_url]`)), chromedp.WaitVisible(chromedp.CSS(`#secret`)))
+	shot("24-signed-token-secret-once")
+
 	// Phone width.
 	run("phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+"/connections"), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
 	shot("20-connections-phone")

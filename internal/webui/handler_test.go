@@ -314,3 +314,45 @@ func TestRetryMatching(t *testing.T) {
 		t.Fatalf("retry activity: %v %v", acts, err)
 	}
 }
+
+// TestConnectForms connects with an API key and with a signed token, whose
+// secret is shown once, and disconnects.
+func TestConnectForms(t *testing.T) {
+	st := newStack(t, patchbay.Now, webui.Config{})
+	st.vendor.AddAPIKey("vendor-key-2")
+	b := st.browser()
+	b.login("admin@acme.test")
+
+	res, body := b.do("POST", "/connectors/"+fakevendor.Slug+"/connect", url.Values{"csrf": {b.csrf()}, "auth_mode": {"api_key"},
+		"field_api_key": {"wrong-key"}})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, `class="error"`) || strings.Contains(body, "wrong-key") {
+		t.Fatalf("bad API key: %d", res.StatusCode)
+	}
+	res, _ = b.do("POST", "/connectors/"+fakevendor.Slug+"/connect", url.Values{"csrf": {b.csrf()}, "auth_mode": {"api_key"},
+		"field_api_key": {"vendor-key-2"}})
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/connections/con_") {
+		t.Fatalf("API key connect: %d %s", res.StatusCode, loc)
+	}
+	if _, page := b.do("GET", loc, nil); strings.Contains(page, "vendor-key-2") {
+		t.Error("the connection page shows the credential")
+	}
+
+	res, body = b.do("POST", "/connectors/webhook_hmac/connect", url.Values{"csrf": {b.csrf()}, "auth_mode": {"signed_token"},
+		"field_url": {"https://hooks.example/in"}})
+	if res.StatusCode != 200 || !strings.Contains(body, `id="secret"`) || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("signed token: %d %s", res.StatusCode, body)
+	}
+	secret := regexp.MustCompile(`id="secret">([^<]+)<`).FindStringSubmatch(body)[1]
+	id := regexp.MustCompile(`href="/connections/(con_[a-z0-9]+)"`).FindStringSubmatch(body)[1]
+	if _, page := b.do("GET", "/connections/"+id, nil); strings.Contains(page, secret) {
+		t.Error("the connection page shows the signed-token secret again")
+	}
+	res, _ = b.do("POST", "/connections/"+id+"/disconnect", url.Values{"csrf": {b.csrf()}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("disconnect: %d", res.StatusCode)
+	}
+	if _, page := b.do("GET", "/connections/"+id, nil); !strings.Contains(page, `id="state">disconnected`) {
+		t.Error("not disconnected")
+	}
+}
