@@ -36,13 +36,12 @@ var connectionStates = []string{"active", "paused", "auth_expired", "auth_revoke
 var connectionSorts = []string{"newest", "name", "connector", "state", "last_delivery"}
 
 type connectionsData struct {
-	States, Sorts      []string
-	State, Q, Sort     string
-	Connections        []*patchbay.Connection
-	Next, Cursor       string
-	Names              map[string]string // connector slug → name
-	Operators          map[string]string // actor ("user:usr_…") → e-mail
-	AnyConnector, Flat bool
+	States, Sorts  []string
+	State, Q, Sort string
+	Connections    []*patchbay.Connection
+	Next, Cursor   string
+	Names          map[string]string // connector slug → name
+	Operators      map[string]string // actor ("user:usr_…") → e-mail
 }
 
 func (h *Handler) connections(w http.ResponseWriter, r *http.Request, rc *reqCtx) {

@@ -105,13 +105,9 @@ func (h *Handler) connect(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 			fields[f.Name] = v
 		}
 	}
-	var scopes []string
-	for _, s := range r.PostForm["scope"] {
-		scopes = append(scopes, s)
-	}
 	res, err := h.cfg.Connections.Create(r.Context(), connection.CreateRequest{Connector: c.Slug,
 		AuthMode: patchbay.AuthMode(r.PostFormValue("auth_mode")), DisplayName: strings.TrimSpace(r.PostFormValue("display_name")),
-		Fields: fields, Scopes: scopes})
+		Fields: fields, Scopes: r.PostForm["scope"]})
 	if err != nil {
 		if code := patchbay.ErrorCode(err); code == patchbay.EINVALID || code == patchbay.EUNAVAILABLE {
 			d := h.connectorData(rc, c)

@@ -127,10 +127,7 @@ func (h *Handler) retryOne(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 // retryMany retries the ticked deliveries, or with all=1 every undelivered
 // one matching the log's filter.
 func (h *Handler) retryMany(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	var (
-		n   int
-		err error
-	)
+	var err error
 	if r.PostFormValue("all") == "1" {
 		f, _, ferr := h.deliveryFilter(r.PostFormValue)
 		if ferr != nil {
@@ -144,19 +141,18 @@ func (h *Handler) retryMany(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 			h.renderError(w, r, rc, http.StatusBadRequest, "Nothing to retry", "Delivered deliveries are not retried.")
 			return
 		}
-		n, err = h.cfg.Deliveries.RetryMatching(r.Context(), f)
+		_, err = h.cfg.Deliveries.RetryMatching(r.Context(), f)
 	} else {
 		ids := r.PostForm["id"]
 		if len(ids) == 0 {
 			h.renderError(w, r, rc, http.StatusBadRequest, "Nothing to retry", "Tick the deliveries to retry first.")
 			return
 		}
-		n, err = h.cfg.Deliveries.Retry(r.Context(), ids)
+		_, err = h.cfg.Deliveries.Retry(r.Context(), ids)
 	}
 	if err != nil {
 		h.fail(w, r, rc, err)
 		return
 	}
-	_ = n
 	done(w, r, "/deliveries", "retried")
 }

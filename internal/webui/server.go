@@ -9,7 +9,6 @@
 package webui
 
 import (
-	"context"
 	"embed"
 	"html/template"
 	"io/fs"
@@ -234,11 +233,6 @@ func needs(caps ...patchbay.Capability) []patchbay.Capability { return caps }
 
 // secure reports whether cookies must be Secure for this request.
 func (h *Handler) secure(r *http.Request) bool { return h.cfg.Secure || r.TLS != nil }
-
-// ctx returns a context carrying rc's principal.
-func (rc *reqCtx) ctx(parent context.Context) context.Context {
-	return patchbay.WithPrincipal(parent, rc.p)
-}
 
 // csp is the Content-Security-Policy of every page. Forms post only to this
 // server, and to also (a vendor's authorization origin) on pages whose
