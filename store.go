@@ -36,6 +36,8 @@ type Store interface {
 	InboundStore
 	RequestStore
 	SealedStore
+	SessionStore
+	DeliveryStatsStore
 }
 
 // OrgStore stores orgs.

@@ -22,6 +22,7 @@ import (
 	"github.com/patchbay/patchbay/internal/secret"
 	"github.com/patchbay/patchbay/internal/sqlite"
 	"github.com/patchbay/patchbay/internal/sqlstore"
+	"github.com/patchbay/patchbay/internal/webui"
 )
 
 // Main is a running Patchbay: configuration, key ring, store and HTTP
@@ -211,8 +212,10 @@ func (m *Main) Open(ctx context.Context, setup setupFlags) error {
 	in := &inbound.Service{Store: m.Store, Catalog: m.Catalog, Ring: m.Ring, Deliveries: m.Deliveries,
 		PublicURL: public, Logger: m.Logger}
 	px := proxy.New(proxy.Config{Store: m.Store, Connections: m.Connections, Ring: m.Ring, Logger: m.Logger})
+	ui := webui.New(webui.Config{Store: m.Store, Catalog: m.Catalog, Connections: m.Connections, Deliveries: m.Deliveries,
+		Logger: m.Logger, Secure: strings.HasPrefix(public, "https://"), KeyIDs: ringIDs(m.Ring), Version: version})
 	api := httpapi.NewServer(httpapi.Config{Store: m.Store, Logger: m.Logger, Version: version,
-		Catalog: m.Catalog, Connections: m.Connections, Deliveries: m.Deliveries, Inbound: in, Proxy: px})
+		Catalog: m.Catalog, Connections: m.Connections, Deliveries: m.Deliveries, Inbound: in, Proxy: px, UI: ui})
 	m.HTTP = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -289,4 +292,18 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 	<-ctx.Done()
 	m.Logger.Info("shutting down")
 	return m.Close()
+}
+
+// ringIDs lists the key ring's key ids, the current one first, for the
+// web UI's settings page.
+func ringIDs(r *secret.Ring) func() []string {
+	return func() []string {
+		ids := []string{r.CurrentID()}
+		for _, id := range r.IDs() {
+			if id != r.CurrentID() {
+				ids = append(ids, id)
+			}
+		}
+		return ids
+	}
 }

@@ -350,3 +350,20 @@ func firstOf(ids []string) string {
 	}
 	return ""
 }
+
+// RetryOne retries one delivery of the caller's org that is not delivered
+// (nor being sent) and returns it as it now stands.
+func (s *Service) RetryOne(ctx context.Context, id string) (*patchbay.Delivery, error) {
+	orgID := patchbay.PrincipalFrom(ctx).OrgID
+	d, err := s.store.FindDelivery(ctx, orgID, id)
+	if err != nil {
+		return nil, err
+	}
+	if d.Status == patchbay.DeliveryDelivered || d.Status == patchbay.DeliverySending {
+		return nil, patchbay.Errorf(patchbay.ECONFLICT, "Delivery %s is %s; only undelivered deliveries are retried.", d.ID, d.Status)
+	}
+	if _, err := s.Retry(ctx, []string{d.ID}); err != nil {
+		return nil, err
+	}
+	return s.store.FindDelivery(ctx, orgID, id)
+}

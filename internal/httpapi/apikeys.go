@@ -36,34 +36,9 @@ type createAPIKeyInput struct {
 func (s *Server) createAPIKey(ctx context.Context, in *createAPIKeyInput) (*body[client.CreatedAPIKey], error) {
 	p := patchbay.PrincipalFrom(ctx)
 	req := in.Body
-	secret, prefix, hash := patchbay.GenerateAPIKey()
-	k := &patchbay.APIKey{
-		OrgID: p.OrgID, Name: req.Name, Prefix: prefix, Hash: hash, RoleID: req.RoleID,
-		Scopes: toCaps(req.Scopes), RateLimit: req.RateLimit, CreatedBy: p.Actor(), ExpiresAt: req.ExpiresAt,
-	}
-	if k.RoleID == "" {
-		k.RoleID = p.RoleID
-	}
-	if k.RateLimit == 0 {
-		k.RateLimit = patchbay.DefaultRateLimit
-	}
-	if k.ExpiresAt != nil && !k.ExpiresAt.After(s.now()) {
-		return nil, patchbay.Errorf(patchbay.EINVALID, "expires_at must be in the future.")
-	}
-	if err := k.Validate(); err != nil {
-		return nil, err
-	}
-	if err := s.mayGrant(ctx, k.RoleID, k.Scopes); err != nil {
-		return nil, err
-	}
-	err := s.store.WithTx(ctx, func(tx patchbay.Store) error {
-		if err := tx.CreateAPIKey(ctx, k); err != nil {
-			return err
-		}
-		a := patchbay.NewActivity(ctx, "api_key.create", "api_key", k.ID, patchbay.OutcomeSuccess)
-		a.Detail = map[string]any{"name": k.Name, "prefix": k.Prefix, "role_id": k.RoleID}
-		return tx.RecordActivity(ctx, a)
-	})
+	k := &patchbay.APIKey{OrgID: p.OrgID, Name: req.Name, RoleID: req.RoleID, Scopes: toCaps(req.Scopes),
+		RateLimit: req.RateLimit, ExpiresAt: req.ExpiresAt}
+	secret, err := patchbay.IssueAPIKey(ctx, s.store, s.now(), k)
 	if err != nil {
 		return nil, err
 	}
@@ -71,17 +46,7 @@ func (s *Server) createAPIKey(ctx context.Context, in *createAPIKeyInput) (*body
 }
 
 func (s *Server) revokeAPIKey(ctx context.Context, in *IDParam) (*body[client.APIKey], error) {
-	p := patchbay.PrincipalFrom(ctx)
-	var k *patchbay.APIKey
-	err := s.store.WithTx(ctx, func(tx patchbay.Store) error {
-		var err error
-		if k, err = tx.RevokeAPIKey(ctx, p.OrgID, in.ID, s.now()); err != nil {
-			return err
-		}
-		a := patchbay.NewActivity(ctx, "api_key.revoke", "api_key", k.ID, patchbay.OutcomeSuccess)
-		a.Detail = map[string]any{"name": k.Name, "prefix": k.Prefix}
-		return tx.RecordActivity(ctx, a)
-	})
+	k, err := patchbay.RevokeAPIKey(ctx, s.store, in.ID, s.now())
 	if err != nil {
 		return nil, err
 	}

@@ -117,10 +117,7 @@ func (s *Server) principalFor(ctx context.Context, header string) (*patchbay.Pri
 // findRole returns a built-in role, or a custom role of the org, or
 // ENOTFOUND.
 func (s *Server) findRole(ctx context.Context, orgID, roleID string) (*patchbay.Role, error) {
-	if r := patchbay.BuiltinRole(roleID); r != nil {
-		return r, nil
-	}
-	return s.store.FindRole(ctx, orgID, roleID)
+	return patchbay.FindRoleOf(ctx, s.store, orgID, roleID)
 }
 
 // roleCapabilities returns the capabilities of a built-in or custom role. A

@@ -139,18 +139,8 @@ func (s *Server) getDelivery(ctx context.Context, in *IDParam) (*body[client.Del
 }
 
 func (s *Server) retryDelivery(ctx context.Context, in *IDParam) (*body[client.Delivery], error) {
-	orgID := patchbay.PrincipalFrom(ctx).OrgID
-	d, err := s.store.FindDelivery(ctx, orgID, in.ID)
+	d, err := s.deliveries.RetryOne(ctx, in.ID)
 	if err != nil {
-		return nil, err
-	}
-	if d.Status == patchbay.DeliveryDelivered || d.Status == patchbay.DeliverySending {
-		return nil, patchbay.Errorf(patchbay.ECONFLICT, "Delivery %s is %s; only undelivered deliveries are retried.", d.ID, d.Status)
-	}
-	if _, err := s.deliveries.Retry(ctx, []string{d.ID}); err != nil {
-		return nil, err
-	}
-	if d, err = s.store.FindDelivery(ctx, orgID, in.ID); err != nil {
 		return nil, err
 	}
 	return respond(deliveryOut(d)), nil

@@ -22,21 +22,5 @@ func (s *Server) getMe(ctx context.Context, _ *struct{}) (*body[client.Me], erro
 // mayGrant returns EFORBIDDEN unless the caller holds every capability of
 // role roleID (narrowed by scopes): nobody hands out more than they hold.
 func (s *Server) mayGrant(ctx context.Context, roleID string, scopes []patchbay.Capability) error {
-	p := patchbay.PrincipalFrom(ctx)
-	r, err := s.findRole(ctx, p.OrgID, roleID)
-	if patchbay.ErrorCode(err) == patchbay.ENOTFOUND {
-		return patchbay.Errorf(patchbay.EINVALID, "Role %q does not exist.", roleID)
-	} else if err != nil {
-		return err
-	}
-	caps := patchbay.NewCapabilitySet(r.Capabilities...)
-	if len(scopes) > 0 {
-		caps = caps.Intersect(scopes)
-	}
-	for _, c := range caps.List() {
-		if !p.Can(c) {
-			return patchbay.Errorf(patchbay.EFORBIDDEN, "You cannot grant the %q capability, which you do not hold.", c)
-		}
-	}
-	return nil
+	return patchbay.MayGrant(ctx, s.store, roleID, scopes)
 }

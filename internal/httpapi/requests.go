@@ -10,17 +10,6 @@ import (
 
 // requestRetention validates and sets the request log's and idempotency
 // ledger's retention from a settings body (0 means the default).
-func requestRetention(st *patchbay.Settings, in client.Settings) error {
-	for _, d := range []int{in.RequestRetentionDays, in.IdempotencyRetentionDays} {
-		if d < 0 || d > 3650 {
-			return patchbay.Errorf(patchbay.EINVALID, "request_retention_days and idempotency_retention_days must be 0 (default) to 3650.")
-		}
-	}
-	st.RequestRetention = time.Duration(in.RequestRetentionDays) * 24 * time.Hour
-	st.IdempotencyRetention = time.Duration(in.IdempotencyRetentionDays) * 24 * time.Hour
-	return nil
-}
-
 func requestOut(r *patchbay.APIRequest) client.APIRequest {
 	return client.APIRequest{ID: r.ID, ConnectionID: r.ConnectionID, Connector: r.Connector, Source: string(r.Source),
 		Method: r.Method, Path: r.Path, StatusCode: r.StatusCode, DurationMS: r.Duration.Milliseconds(),

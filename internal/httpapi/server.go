@@ -43,6 +43,9 @@ type Config struct {
 	Inbound *inbound.Service
 	// Proxy calls vendors' APIs through connections.
 	Proxy *proxy.Service
+	// UI, when set, serves the admin web UI at / and every path the API
+	// does not claim; without it / shows a short landing page.
+	UI http.Handler
 }
 
 // Catalog is the connector catalog the API lists.
@@ -60,6 +63,7 @@ type Server struct {
 	inbound     *inbound.Service
 	proxy       *proxy.Service
 	proxyNeeds  []patchbay.Capability
+	ui          http.Handler
 	logger      *slog.Logger
 	now         func() time.Time
 	mux         *http.ServeMux
@@ -71,7 +75,8 @@ type Server struct {
 
 // NewServer returns a server with every route registered.
 func NewServer(cfg Config) *Server {
-	s := &Server{store: cfg.Store, catalog: cfg.Catalog, connections: cfg.Connections, deliveries: cfg.Deliveries, inbound: cfg.Inbound, proxy: cfg.Proxy, logger: cfg.Logger,
+	s := &Server{store: cfg.Store, catalog: cfg.Catalog, connections: cfg.Connections, deliveries: cfg.Deliveries, inbound: cfg.Inbound,
+		proxy: cfg.Proxy, ui: cfg.UI, logger: cfg.Logger,
 		now: cfg.Now, mux: http.NewServeMux()}
 	if s.logger == nil {
 		s.logger = slog.Default()
@@ -105,7 +110,9 @@ func NewServer(cfg Config) *Server {
 		rt.register(s.api, rt.operation())
 	}
 
-	s.mux.HandleFunc("GET /{$}", s.home(cfg.Version))
+	if s.ui == nil {
+		s.mux.HandleFunc("GET /{$}", s.home(cfg.Version))
+	}
 	s.mux.HandleFunc("GET /oauth/callback", s.oauthCallback)
 	s.mux.HandleFunc("POST /inbound/{token}", s.receiveInbound)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
@@ -144,6 +151,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The mux's own 404 or 405 handler: learn which, answer in JSON.
 		probe := httptest.NewRecorder()
 		h.ServeHTTP(probe, r)
+		if probe.Code == http.StatusNotFound && s.ui != nil && !strings.HasPrefix(r.URL.Path, "/v1/") {
+			pattern = "ui"
+			s.ui.ServeHTTP(w, r)
+			return
+		}
 		if probe.Code == http.StatusMethodNotAllowed {
 			w.Header().Set("Allow", probe.Header().Get("Allow"))
 			writeError(w, patchbay.Errorf(patchbay.ENOTALLOWED, "Method %s is not allowed on %s.", r.Method, r.URL.Path))

@@ -35,44 +35,9 @@ type settingsInput struct {
 }
 
 func (s *Server) putSettings(ctx context.Context, in *settingsInput) (*body[client.Settings], error) {
-	st := &patchbay.Settings{OrgID: patchbay.PrincipalFrom(ctx).OrgID, MaxAttempts: in.Body.MaxAttempts}
-	d := in.Body.DeliveryRetentionDays
-	if d < 0 || d > 3650 {
-		return nil, patchbay.Errorf(patchbay.EINVALID, "delivery_retention_days must be 0 (default) to 3650.")
-	}
-	st.DeliveryRetention = time.Duration(d) * 24 * time.Hour
-	if err := requestRetention(st, in.Body); err != nil {
-		return nil, err
-	}
-	for _, v := range in.Body.RetrySchedule {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return nil, patchbay.Errorf(patchbay.EINVALID, "retry_schedule: %q is not a duration such as 5m.", v)
-		}
-		st.RetrySchedule = append(st.RetrySchedule, d)
-	}
-	if len(st.RetrySchedule) > 0 || st.MaxAttempts != 0 {
-		p := delivery.DefaultPolicy()
-		if len(st.RetrySchedule) > 0 {
-			p.Schedule = st.RetrySchedule
-		}
-		if st.MaxAttempts != 0 {
-			p.MaxAttempts = st.MaxAttempts
-		}
-		if err := p.Validate(); err != nil {
-			return nil, err
-		}
-	}
-	err := s.store.WithTx(ctx, func(tx patchbay.Store) error {
-		if err := tx.SaveSettings(ctx, st); err != nil {
-			return err
-		}
-		a := patchbay.NewActivity(ctx, "settings.update", "org", st.OrgID, patchbay.OutcomeSuccess)
-		a.Detail = map[string]any{"delivery_retention_days": in.Body.DeliveryRetentionDays,
-			"retry_schedule": in.Body.RetrySchedule, "max_attempts": st.MaxAttempts,
-			"request_retention_days": in.Body.RequestRetentionDays, "idempotency_retention_days": in.Body.IdempotencyRetentionDays}
-		return tx.RecordActivity(ctx, a)
-	})
+	st, err := delivery.SaveSettings(ctx, s.store, delivery.SettingsInput{DeliveryRetentionDays: in.Body.DeliveryRetentionDays,
+		RequestRetentionDays: in.Body.RequestRetentionDays, IdempotencyRetentionDays: in.Body.IdempotencyRetentionDays,
+		RetrySchedule: in.Body.RetrySchedule, MaxAttempts: in.Body.MaxAttempts})
 	if err != nil {
 		return nil, err
 	}

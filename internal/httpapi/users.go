@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"unicode/utf8"
 
 	"github.com/patchbay/patchbay"
 	"github.com/patchbay/patchbay/client"
@@ -29,38 +28,12 @@ type createUserInput struct {
 }
 
 func (s *Server) createUser(ctx context.Context, in *createUserInput) (*body[client.CreatedUser], error) {
-	p := patchbay.PrincipalFrom(ctx)
-	password, generated := in.Body.Password, false
-	if password == "" {
-		password, generated = patchbay.GeneratePassword(), true
-	} else if utf8.RuneCountInString(password) < patchbay.MinPasswordLength || len(password) > 1024 {
-		return nil, patchbay.Errorf(patchbay.EINVALID, "Password must be %d to 1024 characters.", patchbay.MinPasswordLength)
-	}
-	u := &patchbay.User{OrgID: p.OrgID, Email: in.Body.Email, Name: in.Body.Name, RoleID: in.Body.RoleID,
-		MustChangePassword: generated}
-	if err := u.Validate(); err != nil {
-		return nil, err
-	}
-	if err := s.mayGrant(ctx, u.RoleID, nil); err != nil {
-		return nil, err
-	}
-	u.PasswordHash = patchbay.HashPassword(password)
-	err := s.store.WithTx(ctx, func(tx patchbay.Store) error {
-		if err := tx.CreateUser(ctx, u); err != nil {
-			return err
-		}
-		a := patchbay.NewActivity(ctx, "user.create", "user", u.ID, patchbay.OutcomeSuccess)
-		a.Detail = map[string]any{"email": u.Email, "role_id": u.RoleID}
-		return tx.RecordActivity(ctx, a)
-	})
+	u := &patchbay.User{Email: in.Body.Email, Name: in.Body.Name, RoleID: in.Body.RoleID}
+	generated, err := patchbay.AddUser(ctx, s.store, u, in.Body.Password)
 	if err != nil {
 		return nil, err
 	}
-	out := client.CreatedUser{User: userOut(u)}
-	if generated {
-		out.Password = password
-	}
-	return respond(out), nil
+	return respond(client.CreatedUser{User: userOut(u), Password: generated}), nil
 }
 
 type updateUserInput struct {

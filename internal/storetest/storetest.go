@@ -80,6 +80,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) patchbay.St
 		{"Queue", queueTests},
 		{"Mappings", mappingTests},
 		{"Requests", requestTests},
+		{"Sessions", sessionTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

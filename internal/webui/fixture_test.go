@@ -1,0 +1,141 @@
+package webui_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/patchbay/patchbay"
+	"github.com/patchbay/patchbay/internal/connection"
+	"github.com/patchbay/patchbay/internal/connector"
+	"github.com/patchbay/patchbay/internal/delivery"
+	"github.com/patchbay/patchbay/internal/fakevendor"
+	"github.com/patchbay/patchbay/internal/httpapi"
+	"github.com/patchbay/patchbay/internal/inbound"
+	"github.com/patchbay/patchbay/internal/secret"
+	"github.com/patchbay/patchbay/internal/sqlite"
+	"github.com/patchbay/patchbay/internal/sqlstore"
+	"github.com/patchbay/patchbay/internal/webui"
+)
+
+// stack is the real handler stack (REST API with the web UI mounted) over
+// a fresh SQLite store, served on 127.0.0.1, with the fake vendor in the
+// catalog and the delivery engine running.
+type stack struct {
+	t       *testing.T
+	now     func() time.Time
+	store   *sqlstore.Store
+	vendor  *fakevendor.Vendor
+	conns   *connection.Service
+	srv     *httptest.Server
+	org     *patchbay.NewOrgResult
+	admin   *patchbay.User
+	viewer  *patchbay.User
+	editor  *patchbay.User
+	ui      *webui.Handler
+	handler http.Handler
+}
+
+// password is every test user's password.
+const password = "correct horse battery"
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func newStack(t *testing.T, now func() time.Time, cfg webui.Config) *stack {
+	t.Helper()
+	st := &stack{t: t, now: now}
+	var err error
+	if st.store, err = sqlite.Open(filepath.Join(t.TempDir(), "patchbay.db"), now); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.store.Close() })
+	ctx := context.Background()
+	if _, err := st.store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.vendor = fakevendor.New(t)
+	dir := t.TempDir()
+	if err := st.vendor.WriteCatalog(dir); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := connector.Load(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := secret.ParseRing(secret.NewKeySpec("k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h atomic.Value
+	st.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.Load().(http.Handler).ServeHTTP(w, r)
+	}))
+	t.Cleanup(st.srv.Close)
+	st.conns = connection.New(connection.Config{Store: st.store, Catalog: cat, Ring: ring, PublicURL: st.srv.URL, Now: now, Logger: discard()})
+	deliveries := delivery.NewService(st.store, ring, nil, discard(), now)
+	allow, err := delivery.ParseNetworks("127.0.0.0/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := delivery.NewEngine(delivery.EngineConfig{Store: st.store, Ring: ring, Client: delivery.NewClient(delivery.Options{AllowNetworks: allow}),
+		Connections: st.conns, Policy: delivery.DefaultPolicy(), Workers: 2, Logger: discard(), Disable: deliveries.Disable})
+	deliveries.SetEngine(engine)
+	ectx, cancel := context.WithCancel(ctx)
+	engine.Start(ectx)
+	t.Cleanup(func() { cancel(); engine.Stop() })
+	in := &inbound.Service{Store: st.store, Catalog: cat, Ring: ring, Deliveries: deliveries, PublicURL: st.srv.URL, Now: now}
+
+	cfg.Store, cfg.Catalog, cfg.Connections, cfg.Deliveries, cfg.Logger, cfg.Now = st.store, cat, st.conns, deliveries, discard(), now
+	cfg.KeyIDs = func() []string { return []string{ring.CurrentID()} }
+	st.ui = webui.New(cfg)
+	st.handler = httpapi.NewServer(httpapi.Config{Store: st.store, Now: now, Logger: discard(), Catalog: cat, Connections: st.conns,
+		Deliveries: deliveries, Inbound: in, UI: st.ui})
+	h.Store(st.handler)
+
+	if st.org, err = patchbay.CreateOrgWithAdmin(ctx, st.store, "Acme", "admin@acme.test"); err != nil {
+		t.Fatal(err)
+	}
+	st.admin = st.org.Admin
+	st.admin.PasswordHash = patchbay.HashPassword(password)
+	if err := st.store.UpdateUser(ctx, st.admin); err != nil {
+		t.Fatal(err)
+	}
+	st.viewer = st.user("viewer@acme.test", patchbay.RoleViewer)
+	st.editor = st.user("editor@acme.test", patchbay.RoleEditor)
+	// The org's OAuth client at the fake vendor.
+	sys := patchbay.WithPrincipal(ctx, &patchbay.Principal{OrgID: st.org.Org.ID, ActorType: patchbay.ActorSystem, ActorID: "test",
+		Capabilities: patchbay.NewCapabilitySet(patchbay.AllCapabilities...)})
+	if _, err := st.conns.SetOAuthClient(sys, st.org.Org.ID, fakevendor.Slug, fakevendor.DefaultClientID, fakevendor.DefaultClientSecret); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func (st *stack) user(email, role string) *patchbay.User {
+	st.t.Helper()
+	u := &patchbay.User{OrgID: st.org.Org.ID, Email: email, Name: email, RoleID: role, PasswordHash: patchbay.HashPassword(password)}
+	if err := st.store.CreateUser(context.Background(), u); err != nil {
+		st.t.Fatal(err)
+	}
+	return u
+}
+
+// connection connects the fake vendor with an API key.
+func (st *stack) connection() *patchbay.Connection {
+	st.t.Helper()
+	st.vendor.AddAPIKey("vendor-key-1")
+	ctx := patchbay.WithPrincipal(context.Background(), &patchbay.Principal{OrgID: st.org.Org.ID, ActorType: patchbay.ActorSystem,
+		ActorID: "test", Capabilities: patchbay.NewCapabilitySet(patchbay.AllCapabilities...)})
+	res, err := st.conns.Create(ctx, connection.CreateRequest{Connector: fakevendor.Slug, AuthMode: patchbay.AuthAPIKey,
+		Fields: map[string]string{"api_key": "vendor-key-1"}})
+	if err != nil {
+		st.t.Fatal(err)
+	}
+	return res.Connection
+}
