@@ -34,6 +34,7 @@ type Store interface {
 	SettingsStore
 	MappingStore
 	InboundStore
+	SyncStore
 	SealedStore
 }
 

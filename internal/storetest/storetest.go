@@ -79,6 +79,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) patchbay.St
 		{"Deliveries", deliveryTests},
 		{"Queue", queueTests},
 		{"Mappings", mappingTests},
+		{"Syncs", syncTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
