@@ -135,6 +135,7 @@ func NewServer() *Vendor {
 	mux.HandleFunc("GET /api/whoami", v.whoami)
 	mux.HandleFunc("GET /api/items", v.listItems)
 	mux.HandleFunc("POST /api/items", v.createItem)
+	mux.HandleFunc("GET /api/records", v.listRecords)
 	mux.HandleFunc("GET /docs", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, docs)
