@@ -334,7 +334,9 @@ type SyncStore interface {
 	// it is; a finished one is ECONFLICT.
 	StartSyncRun(ctx context.Context, orgID, id string) (*SyncRun, error)
 	// FinishSyncRun ends a pending or running run (ECONFLICT when it is
-	// already over), and records the outcome in its schedule's health.
+	// already over), and records the outcome in its schedule's health; a
+	// failure pushes the schedule's next run out by the backoff factor of
+	// its new health.
 	FinishSyncRun(ctx context.Context, orgID, id string, f SyncFinish) (*SyncRun, error)
 	// PutSyncItems creates or updates items of a run, by seq, and in the
 	// same transaction moves the stored cursor to the cursor of the highest
@@ -353,6 +355,10 @@ type SyncStore interface {
 	ListSyncOps(ctx context.Context, orgID, runID string, p Page) ([]*SyncOp, string, error)
 	// FindSyncCursor returns a stored cursor or ENOTFOUND.
 	FindSyncCursor(ctx context.Context, orgID, connectionID, entityType string, dir SyncDirection) (*SyncCursor, error)
+	// SyncHistory returns the last perConnection runs of each of the org's
+	// connections (or of one, when connectionID is set), by connection and
+	// newest first.
+	SyncHistory(ctx context.Context, orgID, connectionID string, perConnection int) ([]*SyncRun, error)
 	// FailedSyncs lists the org's failed runs created since, newest first.
 	FailedSyncs(ctx context.Context, orgID string, since time.Time) ([]*FailedSync, error)
 

@@ -166,6 +166,9 @@ func (s *Store) FinishSyncRun(ctx context.Context, orgID, id string, f patchbay.
 		}
 		sch.Observe(f.Status == patchbay.SyncCompleted)
 		sch.LastRunID, sch.LastRunAt = r.ID, &now
+		if next, ok := patchbay.NextSyncAt(r.CreatedAt, sch.Interval, sch.Enabled, sch.Health); ok && next.After(sch.NextRunAt) {
+			sch.NextRunAt = next
+		}
 		return t.saveSchedule(ctx, sch)
 	})
 	return r, err
@@ -338,6 +341,22 @@ func (s *Store) FindSyncCursor(ctx context.Context, orgID, connectionID, entityT
 	}
 	c.UpdatedAt = c.UpdatedAt.UTC()
 	return &c, nil
+}
+
+// SyncHistory implements patchbay.SyncStore (seed 000's sync history of a
+// connection, for every connection at once).
+func (s *Store) SyncHistory(ctx context.Context, orgID, connectionID string, perConnection int) ([]*patchbay.SyncRun, error) {
+	var q query
+	q.sql.WriteString(`SELECT ` + syncRunColumns + `, ROW_NUMBER() OVER (PARTITION BY connection_id
+		ORDER BY created_at DESC, id DESC) AS rn FROM sync_runs`)
+	q.and("org_id = " + q.arg(orgID))
+	if connectionID != "" {
+		q.and("connection_id = " + q.arg(connectionID))
+	}
+	stmt := `SELECT ` + syncRunColumns + ` FROM (` + q.String("") + `) x WHERE rn <= ` + q.arg(perConnection) +
+		` ORDER BY connection_id, created_at DESC, id DESC`
+	rows, err := s.r.QueryContext(ctx, stmt, q.args...)
+	return collect(rows, err, func(r *sql.Rows) (*patchbay.SyncRun, error) { return scanSyncRun(r) })
 }
 
 // FailedSyncs implements patchbay.SyncStore (seed 000's failed syncs in the

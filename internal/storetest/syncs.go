@@ -292,6 +292,21 @@ func testSyncList(t *testing.T, e *env) {
 			t.Errorf("filter %s: %d runs, want %d", name, len(got), tc.want)
 		}
 	}
+	hist, err := e.s.SyncHistory(e.ctx, org.ID, "", 1)
+	must(t, err, "SyncHistory")
+	if len(hist) != 2 || hist[0].ConnectionID > hist[1].ConnectionID {
+		t.Fatalf("history, one per connection: %+v", hist)
+	}
+	for _, h := range hist {
+		if h.ConnectionID == crm.ID && h.ID != b.ID {
+			t.Fatalf("latest CRM run %s, want %s", h.ID, b.ID)
+		}
+	}
+	hist, err = e.s.SyncHistory(e.ctx, org.ID, crm.ID, 20)
+	must(t, err, "SyncHistory of one connection")
+	if len(hist) != 2 || hist[0].ID != b.ID || hist[1].ID != a.ID {
+		t.Fatalf("CRM history %+v", hist)
+	}
 	failed, err := e.s.FailedSyncs(e.ctx, org.ID, e.now().Add(-7*24*time.Hour))
 	must(t, err, "FailedSyncs")
 	if len(failed) != 1 || failed[0].Run.ID != b.ID || failed[0].ConnectionName != "CRM" || failed[0].ConnectorSlug != "hubspot" ||
@@ -348,6 +363,8 @@ func testSyncSchedules(t *testing.T, e *env) {
 		if got.Health != want || got.ConsecutiveFailures != i+1 || got.LastRunID != r.ID {
 			t.Fatalf("after %d failures: %+v, want %s", i+1, got, want)
 		}
+		// The failure pushes the next run out by the new health's factor.
+		wantTime(t, "next_run_at", got.NextRunAt, r.CreatedAt.Add(time.Duration(patchbay.BackoffFactor(want))*time.Hour))
 	}
 	r := e.syncRun(t, c)
 	_, err = e.s.FinishSyncRun(e.ctx, org.ID, r.ID, patchbay.SyncFinish{Status: patchbay.SyncCompleted})
