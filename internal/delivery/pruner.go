@@ -18,6 +18,9 @@ type Pruner struct {
 	Interval time.Duration // between rounds; an hour when zero
 	Batch    int           // deliveries deleted per statement; 500 when zero
 
+	// Retained counts what the last round deleted besides deliveries.
+	Retained RetainedCounts
+
 	owner string
 	stop  context.CancelFunc
 	done  chan struct{}
@@ -48,6 +51,7 @@ func (p *Pruner) Prune(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	total := 0
+	p.Retained = RetainedCounts{}
 	for _, s := range orgs {
 		cutoff := now().Add(-s.Retention())
 		for ctx.Err() == nil {
@@ -59,6 +63,12 @@ func (p *Pruner) Prune(ctx context.Context) (int, error) {
 			if n < batch {
 				break
 			}
+		}
+		c, err := p.pruneRetained(ctx, s, now(), batch)
+		p.Retained.SyncOps, p.Retained.SyncItems, p.Retained.Inbound = p.Retained.SyncOps+c.SyncOps,
+			p.Retained.SyncItems+c.SyncItems, p.Retained.Inbound+c.Inbound
+		if err != nil {
+			return total, err
 		}
 	}
 	return total, nil
@@ -79,8 +89,9 @@ func (p *Pruner) Start(ctx context.Context) {
 		for {
 			if n, err := p.Prune(ctx); err != nil && ctx.Err() == nil {
 				p.Logger.Error("prune deliveries", "error", err.Error())
-			} else if n > 0 {
-				p.Logger.Info("pruned deliveries past retention", "count", n)
+			} else if r := p.Retained; n > 0 || r != (RetainedCounts{}) {
+				p.Logger.Info("pruned past retention", "deliveries", n, "sync_ops", r.SyncOps,
+					"sync_items", r.SyncItems, "inbound", r.Inbound)
 			}
 			select {
 			case <-ctx.Done():

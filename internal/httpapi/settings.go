@@ -10,8 +10,10 @@ import (
 )
 
 func settingsOut(s *patchbay.Settings) client.Settings {
-	out := client.Settings{DeliveryRetentionDays: int(s.Retention() / (24 * time.Hour)), MaxAttempts: s.MaxAttempts,
-		RetrySchedule: []string{}}
+	const day = 24 * time.Hour
+	out := client.Settings{DeliveryRetentionDays: int(s.Retention() / day), MaxAttempts: s.MaxAttempts,
+		RetrySchedule: []string{}, OperationLogRetentionDays: int(s.OperationLogRetentionOrDefault() / day),
+		SyncItemRetentionDays: int(s.SyncItemRetentionOrDefault() / day), InboundRetentionDays: int(s.InboundRetentionOrDefault() / day)}
 	for _, d := range s.RetrySchedule {
 		out.RetrySchedule = append(out.RetrySchedule, d.String())
 	}
@@ -40,6 +42,20 @@ func (s *Server) putSettings(ctx context.Context, in *settingsInput) (*body[clie
 		return nil, patchbay.Errorf(patchbay.EINVALID, "delivery_retention_days must be 0 (default) to 3650.")
 	}
 	st.DeliveryRetention = time.Duration(d) * 24 * time.Hour
+	for _, r := range []struct {
+		name string
+		days int
+		to   *time.Duration
+	}{
+		{"operation_log_retention_days", in.Body.OperationLogRetentionDays, &st.OperationLogRetention},
+		{"sync_item_retention_days", in.Body.SyncItemRetentionDays, &st.SyncItemRetention},
+		{"inbound_retention_days", in.Body.InboundRetentionDays, &st.InboundRetention},
+	} {
+		if r.days < 0 || r.days > 3650 {
+			return nil, patchbay.Errorf(patchbay.EINVALID, "%s must be 0 (default) to 3650.", r.name)
+		}
+		*r.to = time.Duration(r.days) * 24 * time.Hour
+	}
 	for _, v := range in.Body.RetrySchedule {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -65,7 +81,9 @@ func (s *Server) putSettings(ctx context.Context, in *settingsInput) (*body[clie
 		}
 		a := patchbay.NewActivity(ctx, "settings.update", "org", st.OrgID, patchbay.OutcomeSuccess)
 		a.Detail = map[string]any{"delivery_retention_days": in.Body.DeliveryRetentionDays,
-			"retry_schedule": in.Body.RetrySchedule, "max_attempts": st.MaxAttempts}
+			"retry_schedule": in.Body.RetrySchedule, "max_attempts": st.MaxAttempts,
+			"operation_log_retention_days": in.Body.OperationLogRetentionDays,
+			"sync_item_retention_days":     in.Body.SyncItemRetentionDays, "inbound_retention_days": in.Body.InboundRetentionDays}
 		return tx.RecordActivity(ctx, a)
 	})
 	if err != nil {
