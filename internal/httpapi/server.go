@@ -22,6 +22,7 @@ import (
 	"github.com/patchbay/patchbay/internal/connector"
 	"github.com/patchbay/patchbay/internal/delivery"
 	"github.com/patchbay/patchbay/internal/inbound"
+	"github.com/patchbay/patchbay/internal/syncs"
 )
 
 // Config configures a Server.
@@ -40,6 +41,9 @@ type Config struct {
 	Deliveries *delivery.Service
 	// Inbound receives vendors' webhooks.
 	Inbound *inbound.Service
+	// Syncs runs sync runs; one over Store, Catalog, Connections and
+	// Deliveries when nil.
+	Syncs *syncs.Service
 }
 
 // Catalog is the connector catalog the API lists.
@@ -55,6 +59,7 @@ type Server struct {
 	connections *connection.Service
 	deliveries  *delivery.Service
 	inbound     *inbound.Service
+	syncs       *syncs.Service
 	logger      *slog.Logger
 	now         func() time.Time
 	mux         *http.ServeMux
@@ -73,6 +78,10 @@ func NewServer(cfg Config) *Server {
 	}
 	if s.now == nil {
 		s.now = patchbay.Now
+	}
+	if s.syncs = cfg.Syncs; s.syncs == nil {
+		s.syncs = syncs.New(syncs.Config{Store: cfg.Store, Catalog: cfg.Catalog, Connections: cfg.Connections,
+			Deliveries: cfg.Deliveries, Logger: s.logger, Now: s.now})
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()

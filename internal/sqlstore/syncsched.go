@@ -31,7 +31,7 @@ func (s *Store) AddSyncOps(ctx context.Context, orgID, runID string, ops []*patc
 		}
 		now := t.now()
 		added := map[string]bool{}
-		for _, o := range ops {
+		for i, o := range ops {
 			if o.ParentID != "" && !added[o.ParentID] {
 				var n int
 				if err := t.w.QueryRowContext(ctx, `SELECT COUNT(*) FROM sync_ops WHERE run_id = $1 AND id = $2`,
@@ -47,7 +47,9 @@ func (s *Store) AddSyncOps(ctx context.Context, orgID, runID string, ops []*patc
 			}
 			o.OrgID, o.RunID = orgID, runID
 			if o.At.IsZero() {
-				o.At = now
+				// Entries of one batch keep their order in a log ordered
+				// by time: each is a microsecond after the one before.
+				o.At = now.Add(time.Duration(i) * time.Microsecond)
 			}
 			var data any
 			if len(o.Data) > 0 {
