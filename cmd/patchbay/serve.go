@@ -21,6 +21,7 @@ import (
 	"github.com/patchbay/patchbay/internal/secret"
 	"github.com/patchbay/patchbay/internal/sqlite"
 	"github.com/patchbay/patchbay/internal/sqlstore"
+	"github.com/patchbay/patchbay/internal/syncs"
 )
 
 // Main is a running Patchbay: configuration, key ring, store and HTTP
@@ -35,6 +36,8 @@ type Main struct {
 	Deliveries  *delivery.Service
 	Engine      *delivery.Engine
 	Pruner      *delivery.Pruner
+	Syncs       *syncs.Service
+	Scheduler   *syncs.Scheduler
 	HTTP        *http.Server
 
 	listener   net.Listener
@@ -209,8 +212,12 @@ func (m *Main) Open(ctx context.Context, setup setupFlags) error {
 	m.Connections.Start(background, g.RefreshInterval)
 	in := &inbound.Service{Store: m.Store, Catalog: m.Catalog, Ring: m.Ring, Deliveries: m.Deliveries,
 		PublicURL: public, Logger: m.Logger}
+	m.Syncs = syncs.New(syncs.Config{Store: m.Store, Catalog: m.Catalog, Connections: m.Connections,
+		Deliveries: m.Deliveries, Logger: m.Logger})
+	m.Scheduler = &syncs.Scheduler{Syncs: m.Syncs, Interval: g.SyncInterval}
+	m.Scheduler.Start(background)
 	api := httpapi.NewServer(httpapi.Config{Store: m.Store, Logger: m.Logger, Version: version,
-		Catalog: m.Catalog, Connections: m.Connections, Deliveries: m.Deliveries, Inbound: in})
+		Catalog: m.Catalog, Connections: m.Connections, Deliveries: m.Deliveries, Inbound: in, Syncs: m.Syncs})
 	m.HTTP = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -249,6 +256,9 @@ func (m *Main) Close() error {
 	}
 	if m.Pruner != nil {
 		m.Pruner.Stop()
+	}
+	if m.Scheduler != nil {
+		m.Scheduler.Stop()
 	}
 	if m.Engine != nil {
 		m.Engine.Stop() // after the HTTP server: no publish wakes a stopped engine
