@@ -150,4 +150,7 @@ func TestSyncsAPI(t *testing.T) {
 		t.Fatalf("retention %+v", st)
 	}
 	f.must(http.StatusBadRequest, "PUT", "/v1/settings", key, client.Settings{SyncItemRetentionDays: -1}, nil)
+
+	// sync.* events are Patchbay's own: a client cannot forge a sync.due.
+	f.must(http.StatusBadRequest, "POST", "/v1/events", key, map[string]any{"type": "sync.due", "payload": map[string]string{"run_id": run.ID}}, nil)
 }
