@@ -112,10 +112,17 @@ func (sc *Scheduler) runOne(ctx context.Context, sch *patchbay.SyncSchedule) (bo
 		if !ok {
 			return nil
 		}
-		err = tx.CreateSyncRun(ctx, r)
-		if patchbay.ErrorCode(err) == patchbay.ECONFLICT {
+		// Look before inserting: on PostgreSQL a unique violation would
+		// abort the transaction, and with it the schedule's update.
+		last, _, err := tx.ListSyncRuns(ctx, r.OrgID, patchbay.SyncRunFilter{ConnectionID: r.ConnectionID,
+			EntityType: r.EntityType, Direction: r.Direction, Page: patchbay.Page{Limit: 1}})
+		if err != nil {
+			return err
+		}
+		if len(last) > 0 && !last[0].Status.Finished() {
 			return nil // the last run is still open
 		}
+		err = tx.CreateSyncRun(ctx, r)
 		created = err == nil
 		return err
 	})

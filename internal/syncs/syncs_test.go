@@ -210,7 +210,15 @@ func TestPullNextCursor(t *testing.T) {
 // first holds the lease.
 func TestSchedules(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, engines(t)[0])
+	for _, e := range engines(t) {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			testSchedules(t, newWorld(t, e))
+		})
+	}
+}
+
+func testSchedules(t *testing.T, w *world) {
 	w.vendor.SetItemCount(3)
 	ctx := w.ctx
 	put := func(entity string, enabled bool) *patchbay.SyncSchedule {
@@ -266,6 +274,24 @@ func TestSchedules(t *testing.T) {
 	other := &syncsScheduler{w: w}
 	if n := other.run(t); n != 0 {
 		t.Fatalf("a second replica started %d runs", n)
+	}
+	// An announced run the host platform has not started when its
+	// schedule comes due again is announced again, not doubled.
+	open, _, _ := w.store.ListSyncRuns(ctx, w.org.Org.ID, patchbay.SyncRunFilter{EntityType: "contacts", Status: patchbay.SyncPending})
+	if len(open) != 1 {
+		t.Fatalf("pending contacts runs %+v", open)
+	}
+	dues := func() int {
+		return len(slices.DeleteFunc(w.events.types(), func(s string) bool { return s != "sync.due" }))
+	}
+	before := dues()
+	w.clock.Advance(2 * time.Hour)
+	sc.run(t)
+	if again, _, _ := w.store.ListSyncRuns(ctx, w.org.Org.ID, patchbay.SyncRunFilter{EntityType: "contacts", Status: patchbay.SyncPending}); len(again) != 1 || again[0].ID != open[0].ID {
+		t.Fatalf("pending contacts runs after it came due again %+v", again)
+	}
+	if dues() != before+1 {
+		t.Fatalf("sync.due published %d times more, want once", dues()-before)
 	}
 	// A paused connection's schedules never run.
 	if _, err := w.calls.conns.Pause(ctx, w.conn.ID); err != nil {
