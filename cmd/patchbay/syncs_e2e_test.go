@@ -60,7 +60,8 @@ func testSyncs(t *testing.T, database string) {
 		t.Fatal(err)
 	}
 	select {
-	case <-srv.done:
+	case err := <-srv.done:
+		t.Logf("killed: %v", err)
 	case <-time.After(20 * time.Second):
 		t.Fatal("the killed server did not exit")
 	}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/patchbay/patchbay"
@@ -111,10 +112,10 @@ func (s *Store) StartSyncRun(ctx context.Context, orgID, id string) (*patchbay.S
 	return r, err
 }
 
-// startRun locks a run and moves it to running when pending; t is in a
+// startRun locks a run and moves it to running when pending; s is in a
 // transaction.
-func (t *Store) startRun(ctx context.Context, orgID, id string) (*patchbay.SyncRun, error) {
-	r, err := t.FindSyncRun(ctx, orgID, id)
+func (s *Store) startRun(ctx context.Context, orgID, id string) (*patchbay.SyncRun, error) {
+	r, err := s.FindSyncRun(ctx, orgID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -124,9 +125,9 @@ func (t *Store) startRun(ctx context.Context, orgID, id string) (*patchbay.SyncR
 	case patchbay.SyncCompleted, patchbay.SyncFailed:
 		return nil, patchbay.Errorf(patchbay.ECONFLICT, "The sync run is already %s.", r.Status)
 	}
-	now := t.now()
+	now := s.now()
 	r.Status, r.StartedAt, r.UpdatedAt = patchbay.SyncRunning, &now, now
-	_, err = t.w.ExecContext(ctx, `UPDATE sync_runs SET status = $3, started_at = $4, updated_at = $4 WHERE org_id = $1 AND id = $2`,
+	_, err = s.w.ExecContext(ctx, `UPDATE sync_runs SET status = $3, started_at = $4, updated_at = $4 WHERE org_id = $1 AND id = $2`,
 		orgID, id, r.Status, now)
 	return r, err
 }
@@ -222,24 +223,24 @@ func (s *Store) PutSyncItems(ctx context.Context, orgID, runID string, items []*
 	return r, err
 }
 
-// putItem creates or updates one item of run r; t is in a transaction.
-func (t *Store) putItem(ctx context.Context, r *patchbay.SyncRun, it *patchbay.SyncItem, maxSeq *int64, now time.Time) error {
+// putItem creates or updates one item of run r; s is in a transaction.
+func (s *Store) putItem(ctx context.Context, r *patchbay.SyncRun, it *patchbay.SyncItem, maxSeq *int64, now time.Time) error {
 	it.OrgID, it.RunID, it.UpdatedAt = r.OrgID, r.ID, now
 	if it.Status.Finished() {
 		it.FinishedAt = &now
 	} else {
 		it.FinishedAt = nil
 	}
-	old, err := scanSyncItem(t.w.QueryRowContext(ctx, `SELECT `+syncItemColumns+` FROM sync_items WHERE run_id = $1 AND seq = $2`,
+	old, err := scanSyncItem(s.w.QueryRowContext(ctx, `SELECT `+syncItemColumns+` FROM sync_items WHERE run_id = $1 AND seq = $2`,
 		r.ID, it.Seq))
 	switch {
-	case err == sql.ErrNoRows:
+	case errors.Is(err, sql.ErrNoRows):
 		if it.Seq <= *maxSeq {
 			return patchbay.Errorf(patchbay.EINVALID, "Item %d is new, but the run already has item %d: new items take higher seqs.",
 				it.Seq, *maxSeq)
 		}
 		*maxSeq, it.CreatedAt = it.Seq, now
-		_, err := t.w.ExecContext(ctx, `INSERT INTO sync_items (`+syncItemColumns+`)
+		_, err := s.w.ExecContext(ctx, `INSERT INTO sync_items (`+syncItemColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, it.OrgID, it.RunID, it.Seq, it.ExternalID,
 			it.InternalType, it.InternalID, it.Cursor, it.Status, it.Error, now, now, utc(it.FinishedAt))
 		return err
@@ -265,17 +266,17 @@ func (t *Store) putItem(ctx context.Context, r *patchbay.SyncRun, it *patchbay.S
 		it.InternalType, it.InternalID = old.InternalType, old.InternalID
 	}
 	it.CreatedAt = old.CreatedAt
-	_, err = t.w.ExecContext(ctx, `UPDATE sync_items SET external_id = $3, internal_type = $4, internal_id = $5,
+	_, err = s.w.ExecContext(ctx, `UPDATE sync_items SET external_id = $3, internal_type = $4, internal_id = $5,
 		cursor_value = $6, status = $7, error = $8, updated_at = $9, finished_at = $10 WHERE run_id = $1 AND seq = $2`,
 		it.RunID, it.Seq, it.ExternalID, it.InternalType, it.InternalID, it.Cursor, it.Status, it.Error, now, utc(it.FinishedAt))
 	return err
 }
 
 // advanceCursor recounts run r's items and moves the stored cursor to the
-// cursor of the highest finished item below the lowest unfinished one; t is
+// cursor of the highest finished item below the lowest unfinished one; s is
 // in a transaction.
-func (t *Store) advanceCursor(ctx context.Context, r *patchbay.SyncRun, now time.Time) error {
-	if err := t.w.QueryRowContext(ctx, `SELECT
+func (s *Store) advanceCursor(ctx context.Context, r *patchbay.SyncRun, now time.Time) error {
+	if err := s.w.QueryRowContext(ctx, `SELECT
 		COALESCE(SUM(CASE WHEN status IN `+finishedStatuses+` THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0)
 		FROM sync_items WHERE run_id = $1`, r.ID).Scan(&r.Processed, &r.Failed); err != nil {
@@ -283,28 +284,28 @@ func (t *Store) advanceCursor(ctx context.Context, r *patchbay.SyncRun, now time
 	}
 	var seq, doneSeq int64
 	var value string
-	err := t.w.QueryRowContext(ctx, `SELECT seq, cursor_value FROM sync_items
+	err := s.w.QueryRowContext(ctx, `SELECT seq, cursor_value FROM sync_items
 		WHERE run_id = $1 AND status IN `+finishedStatuses+` AND cursor_value <> ''
 		AND seq < COALESCE((SELECT MIN(seq) FROM sync_items WHERE run_id = $1 AND status IN ('pending', 'processing')), $2)
 		ORDER BY seq DESC LIMIT 1`, r.ID, int64(1)<<62).Scan(&seq, &value)
-	if err != nil && err != sql.ErrNoRows {
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	if err := t.w.QueryRowContext(ctx, `SELECT cursor_seq FROM sync_runs WHERE id = $1`, r.ID).Scan(&doneSeq); err != nil {
+	if err := s.w.QueryRowContext(ctx, `SELECT cursor_seq FROM sync_runs WHERE id = $1`, r.ID).Scan(&doneSeq); err != nil {
 		return err
 	}
 	r.UpdatedAt = now
-	if err == sql.ErrNoRows || seq <= doneSeq {
-		_, err := t.w.ExecContext(ctx, `UPDATE sync_runs SET processed = $2, failed = $3, updated_at = $4 WHERE id = $1`,
+	if errors.Is(err, sql.ErrNoRows) || seq <= doneSeq {
+		_, err := s.w.ExecContext(ctx, `UPDATE sync_runs SET processed = $2, failed = $3, updated_at = $4 WHERE id = $1`,
 			r.ID, r.Processed, r.Failed, now)
 		return err
 	}
 	r.CursorEnd = value
-	if _, err := t.w.ExecContext(ctx, `UPDATE sync_runs SET processed = $2, failed = $3, cursor_end = $4, cursor_seq = $5,
+	if _, err := s.w.ExecContext(ctx, `UPDATE sync_runs SET processed = $2, failed = $3, cursor_end = $4, cursor_seq = $5,
 		updated_at = $6 WHERE id = $1`, r.ID, r.Processed, r.Failed, value, seq, now); err != nil {
 		return err
 	}
-	_, err = t.w.ExecContext(ctx, `INSERT INTO sync_cursors (org_id, connection_id, entity_type, direction, value, run_id, updated_at)
+	_, err = s.w.ExecContext(ctx, `INSERT INTO sync_cursors (org_id, connection_id, entity_type, direction, value, run_id, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (connection_id, entity_type, direction) DO UPDATE SET value = excluded.value, run_id = excluded.run_id,
 			updated_at = excluded.updated_at`,

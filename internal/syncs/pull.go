@@ -246,12 +246,14 @@ func (s *Service) deliver(ctx context.Context, r *patchbay.SyncRun, cn *patchbay
 	}
 	typ := "sync." + cn.Slug + "." + spec.Entity
 	for i, rec := range recs {
-		if len(rec.raw) > s.MaxRecordBytes {
-			items[i].Status, items[i].Error = patchbay.ItemFailed, "The record is over the size limit."
-			continue
-		}
 		payload := mustJSON(map[string]any{"run_id": r.ID, "connection_id": r.ConnectionID, "connector": cn.Slug,
 			"entity_type": spec.Entity, "external_id": rec.id, "cursor": rec.cursor, "record": rec.raw})
+		if len(payload) > s.MaxPayload {
+			// One oversized record must not stop every later pull at it:
+			// it fails on its own, and the log says so.
+			items[i].Status, items[i].Error = patchbay.ItemFailed, "The record is over the event size limit."
+			continue
+		}
 		events = append(events, delivery.EventInput{Type: typ, Payload: payload, SourceModule: "syncs",
 			SourceID: r.ID, IdempotencyKey: fmt.Sprintf("sync:%s:%d", r.ID, items[i].Seq)})
 		items[i].Status = patchbay.ItemSucceeded

@@ -63,20 +63,25 @@ func (sc *Scheduler) RunDue(ctx context.Context) (int, error) {
 	}
 	started := 0
 	for _, sch := range due {
-		if ctx.Err() != nil {
-			break
+		if err := ctx.Err(); err != nil {
+			return started, err
 		}
-		ok, err := sc.runOne(ctx, sch)
-		if err != nil {
-			s.logger.ErrorContext(ctx, "scheduled sync", "connection", sch.ConnectionID, "entity_type", sch.EntityType,
-				"error", err.Error())
-			continue
-		}
-		if ok {
+		if sc.runLogged(ctx, sch) {
 			started++
 		}
 	}
 	return started, nil
+}
+
+// runLogged is runOne with its error logged: one schedule's failure does
+// not keep the others from running.
+func (sc *Scheduler) runLogged(ctx context.Context, sch *patchbay.SyncSchedule) bool {
+	ok, err := sc.runOne(ctx, sch)
+	if err != nil {
+		sc.Syncs.logger.ErrorContext(ctx, "scheduled sync", "connection", sch.ConnectionID, "entity_type", sch.EntityType,
+			"error", err.Error())
+	}
+	return ok
 }
 
 // runOne starts the run of one due schedule; it reports whether it did.

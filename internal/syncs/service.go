@@ -66,9 +66,9 @@ type Service struct {
 	// PagesPerRun bounds the pages one pull run fetches; the next run goes
 	// on from the cursor. 20 by default.
 	PagesPerRun int
-	// MaxRecordBytes bounds one pulled record; bigger records fail their
-	// item. 256 KiB by default.
-	MaxRecordBytes int
+	// MaxPayload bounds the event of one pulled record; a bigger one fails
+	// its item. 256 KiB by default, the delivery service's own bound.
+	MaxPayload int
 	// StaleAfter is how long a pull may go without progress before it is
 	// taken for dead (its process crashed) and failed, so a new run can
 	// start. 10 minutes by default.
@@ -78,7 +78,7 @@ type Service struct {
 // New returns a Service.
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, catalog: cfg.Catalog, calls: cfg.Connections, publish: cfg.Deliveries,
-		logger: cfg.Logger, now: cfg.Now, PagesPerRun: 20, MaxRecordBytes: 256 << 10,
+		logger: cfg.Logger, now: cfg.Now, PagesPerRun: 20, MaxPayload: 256 << 10,
 		StaleAfter: 10 * time.Minute}
 	if s.logger == nil {
 		s.logger = slog.Default()

@@ -367,3 +367,23 @@ func (s *syncsScheduler) run(t *testing.T) int {
 	}
 	return n
 }
+
+// TestPullOversizedRecord fails a record too big for an event on its own:
+// the pull goes on past it instead of stopping there on every run.
+func TestPullOversizedRecord(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, engines(t)[0])
+	w.vendor.SetItemCount(3)
+	w.syncs.MaxPayload = 10
+	run, err := w.syncs.PullNow(w.ctx, w.conn.ID, "records")
+	if err != nil || run.Status != patchbay.SyncCompleted || run.Failed != 3 || run.CursorEnd != "item_0003" {
+		t.Fatalf("pull %+v %v", run, err)
+	}
+	if got := w.events.externalIDs(t, "sync.fakevendor.records"); len(got) != 0 {
+		t.Fatalf("oversized records published: %v", got)
+	}
+	failed, err := w.store.ListSyncItems(w.ctx, w.org.Org.ID, run.ID, patchbay.SyncItemFilter{Status: patchbay.ItemFailed})
+	if err != nil || len(failed) != 3 || failed[0].Error == "" {
+		t.Fatalf("failed items %+v %v", failed, err)
+	}
+}
