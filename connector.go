@@ -67,6 +67,49 @@ type Connector struct {
 	Webhooks *WebhookSpec `json:"webhooks,omitempty"`
 	// RateLimit holds hints for callers; zero values mean unknown.
 	RateLimit RateLimitHint `json:"rate_limit,omitempty"`
+	// Lists declares list endpoints with pagination, one per entity type,
+	// that Patchbay can pull records from itself.
+	Lists []ListSpec `json:"lists,omitempty"`
+}
+
+// List returns the list endpoint declared for an entity type, or nil.
+func (c *Connector) List(entity string) *ListSpec {
+	for i := range c.Lists {
+		if c.Lists[i].Entity == entity {
+			return &c.Lists[i]
+		}
+	}
+	return nil
+}
+
+// Pagination styles of a list endpoint.
+const (
+	// PageAfterID asks for the page after a record: CursorParam carries the
+	// last record's id while HasMoreField is true (Stripe's starting_after).
+	PageAfterID = "after_id"
+	// PageNextCursor follows an opaque cursor the answer carries in
+	// NextCursorField; the last page has none (HubSpot's paging.next.after).
+	PageNextCursor = "next_cursor"
+)
+
+// ListSpec declares a vendor endpoint that lists one entity type, oldest
+// first, page by page.
+type ListSpec struct {
+	Entity string `json:"entity"` // entity type, e.g. "customers"
+	Path   string `json:"path"`   // GET path relative to api.base_url; may hold a query
+	// ItemsField is the dotted path to the array of records in an answer;
+	// IDField the dotted path to a record's id within it.
+	ItemsField string `json:"items_field"`
+	IDField    string `json:"id_field"`
+	// Pagination is PageAfterID or PageNextCursor.
+	Pagination string `json:"pagination"`
+	// CursorParam is the query parameter that carries the position.
+	CursorParam     string `json:"cursor_param"`
+	HasMoreField    string `json:"has_more_field,omitempty"`    // for after_id
+	NextCursorField string `json:"next_cursor_field,omitempty"` // for next_cursor
+	// LimitParam and PageSize ask for pages of PageSize records.
+	LimitParam string `json:"limit_param,omitempty"`
+	PageSize   int    `json:"page_size,omitempty"`
 }
 
 // IsPayment reports whether connecting needs CapManagePaymentCredentials.

@@ -72,4 +72,8 @@ type InboundStore interface {
 	FindInbound(ctx context.Context, orgID, id string) (*InboundWebhook, error)
 	// ListInbound returns a page of the org's webhooks, newest first.
 	ListInbound(ctx context.Context, orgID string, f InboundFilter) ([]*InboundWebhook, string, error)
+	// PruneInbound deletes up to limit of the org's webhooks received
+	// before cutoff that are no longer pending or processing; it returns
+	// how many.
+	PruneInbound(ctx context.Context, orgID string, cutoff time.Time, limit int) (int, error)
 }

@@ -20,7 +20,44 @@ type Settings struct {
 	// IdempotencyRetention how long idempotency keys are remembered.
 	RequestRetention     time.Duration
 	IdempotencyRetention time.Duration
-	UpdatedAt            time.Time
+	// OperationLogRetention, SyncItemRetention (finished items of finished
+	// runs) and InboundRetention bound the sync operation log, sync items
+	// and received vendor webhooks.
+	OperationLogRetention time.Duration
+	SyncItemRetention     time.Duration
+	InboundRetention      time.Duration
+	UpdatedAt             time.Time
+}
+
+// Default retentions of the sync operation log, finished sync items and
+// received webhooks when an org sets none.
+const (
+	DefaultOperationLogRetention = 365 * 24 * time.Hour
+	DefaultSyncItemRetention     = 30 * 24 * time.Hour
+	DefaultInboundRetention      = 90 * 24 * time.Hour
+)
+
+// orDefault returns d, or def when d is not positive.
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// OperationLogRetentionOrDefault returns the operation log retention in force.
+func (s *Settings) OperationLogRetentionOrDefault() time.Duration {
+	return orDefault(s.OperationLogRetention, DefaultOperationLogRetention)
+}
+
+// SyncItemRetentionOrDefault returns the finished sync item retention in force.
+func (s *Settings) SyncItemRetentionOrDefault() time.Duration {
+	return orDefault(s.SyncItemRetention, DefaultSyncItemRetention)
+}
+
+// InboundRetentionOrDefault returns the inbound webhook retention in force.
+func (s *Settings) InboundRetentionOrDefault() time.Duration {
+	return orDefault(s.InboundRetention, DefaultInboundRetention)
 }
 
 // DefaultDeliveryRetention is the delivery log's retention when an org sets

@@ -35,6 +35,7 @@ type Store interface {
 	MappingStore
 	InboundStore
 	RequestStore
+	SyncStore
 	SealedStore
 	SessionStore
 	DeliveryStatsStore

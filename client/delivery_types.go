@@ -150,9 +150,13 @@ type Settings struct {
 	RetrySchedule         []string `json:"retry_schedule" doc:"Waits between attempts for the org's endpoints, e.g. [\"1m\",\"5m\"]; empty for the default."`
 	MaxAttempts           int      `json:"max_attempts" doc:"Attempts before dead letter; 0 for the default (6)."`
 	// RequestRetentionDays and IdempotencyRetentionDays: 0 sets the default.
-	RequestRetentionDays     int        `json:"request_retention_days,omitempty" doc:"Days the request log keeps its rows; 90 by default."`
-	IdempotencyRetentionDays int        `json:"idempotency_retention_days,omitempty" doc:"Days idempotency keys are remembered; 90 by default."`
-	UpdatedAt                *time.Time `json:"updated_at,omitempty"`
+	RequestRetentionDays     int `json:"request_retention_days,omitempty" doc:"Days the request log keeps its rows; 90 by default."`
+	IdempotencyRetentionDays int `json:"idempotency_retention_days,omitempty" doc:"Days idempotency keys are remembered; 90 by default."`
+	// The sync and inbound retentions, in days; 0 (or absent) for the default.
+	OperationLogRetentionDays int        `json:"operation_log_retention_days,omitempty" doc:"Days the sync operation log is kept; 365 by default."`
+	SyncItemRetentionDays     int        `json:"sync_item_retention_days,omitempty" doc:"Days finished items of finished sync runs are kept; 30 by default."`
+	InboundRetentionDays      int        `json:"inbound_retention_days,omitempty" doc:"Days received vendor webhooks are kept; 90 by default."`
+	UpdatedAt                 *time.Time `json:"updated_at,omitempty"`
 }
 
 // EndpointSummary is one endpoint's line in the delivery report.

@@ -48,6 +48,7 @@ type cli struct {
 	Events      eventsCmd      `cmd:"" help:"Publish events (remote)."`
 	Deliveries  deliveriesCmd  `cmd:"" help:"Search the delivery log and retry deliveries (remote)."`
 	Requests    requestsCmd    `cmd:"" help:"Search the request log of vendor API calls (remote)."`
+	Syncs       syncsCmd       `cmd:"" help:"Sync runs, schedules, pulls and failed syncs (remote)."`
 	Keys        keysCmd        `cmd:"" help:"Generate encryption keys and re-encrypt stored secrets under the current key."`
 	OAuth       oauthCmd       `cmd:"" name:"oauth-client" help:"Set platform-wide OAuth clients directly in the database."`
 	Bench       benchCmd       `cmd:"" help:"Load tools: a verifying webhook receiver, the delivery benchmark and the crash test."`
@@ -72,6 +73,7 @@ type Globals struct {
 	Lease           time.Duration `name:"delivery-lease" env:"PATCHBAY_DELIVERY_LEASE" default:"2m" help:"How long a claimed delivery is held before another worker may take it over (crash recovery)."`
 	RetrySchedule   string        `name:"retry-schedule" env:"PATCHBAY_RETRY_SCHEDULE" default:"1m,5m,15m,1h,4h,24h" help:"Waits between delivery attempts (with ±20% jitter); endpoints may override."`
 	MaxAttempts     int           `name:"max-attempts" env:"PATCHBAY_MAX_ATTEMPTS" default:"6" help:"Attempts before a delivery is dead-lettered; endpoints may override."`
+	SyncInterval    time.Duration `name:"sync-scheduler-interval" env:"PATCHBAY_SYNC_SCHEDULER_INTERVAL" default:"30s" help:"How often due sync schedules are looked for."`
 	URL             string        `name:"url" env:"PATCHBAY_URL" help:"Server URL for remote commands; the public URL by default."`
 	APIKey          string        `name:"api-key" env:"PATCHBAY_API_KEY" help:"API key for remote commands."`
 	JSON            bool          `name:"json" help:"Print machine-readable JSON."`

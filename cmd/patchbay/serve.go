@@ -22,6 +22,7 @@ import (
 	"github.com/patchbay/patchbay/internal/secret"
 	"github.com/patchbay/patchbay/internal/sqlite"
 	"github.com/patchbay/patchbay/internal/sqlstore"
+	"github.com/patchbay/patchbay/internal/syncs"
 	"github.com/patchbay/patchbay/internal/webui"
 )
 
@@ -37,6 +38,8 @@ type Main struct {
 	Deliveries  *delivery.Service
 	Engine      *delivery.Engine
 	Pruner      *delivery.Pruner
+	Syncs       *syncs.Service
+	Scheduler   *syncs.Scheduler
 	HTTP        *http.Server
 
 	listener   net.Listener
@@ -212,10 +215,14 @@ func (m *Main) Open(ctx context.Context, setup setupFlags) error {
 	in := &inbound.Service{Store: m.Store, Catalog: m.Catalog, Ring: m.Ring, Deliveries: m.Deliveries,
 		PublicURL: public, Logger: m.Logger}
 	px := proxy.New(proxy.Config{Store: m.Store, Connections: m.Connections, Ring: m.Ring, Logger: m.Logger})
+	m.Syncs = syncs.New(syncs.Config{Store: m.Store, Catalog: m.Catalog, Connections: m.Connections,
+		Deliveries: m.Deliveries, Logger: m.Logger})
+	m.Scheduler = &syncs.Scheduler{Syncs: m.Syncs, Interval: g.SyncInterval}
+	m.Scheduler.Start(background)
 	ui := webui.New(webui.Config{Store: m.Store, Catalog: m.Catalog, Connections: m.Connections, Deliveries: m.Deliveries,
 		Logger: m.Logger, Secure: strings.HasPrefix(public, "https://"), KeyIDs: ringIDs(m.Ring), Version: version})
 	api := httpapi.NewServer(httpapi.Config{Store: m.Store, Logger: m.Logger, Version: version,
-		Catalog: m.Catalog, Connections: m.Connections, Deliveries: m.Deliveries, Inbound: in, Proxy: px, UI: ui})
+		Catalog: m.Catalog, Connections: m.Connections, Deliveries: m.Deliveries, Inbound: in, Proxy: px, Syncs: m.Syncs, UI: ui})
 	m.HTTP = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -254,6 +261,9 @@ func (m *Main) Close() error {
 	}
 	if m.Pruner != nil {
 		m.Pruner.Stop()
+	}
+	if m.Scheduler != nil {
+		m.Scheduler.Stop()
 	}
 	if m.Engine != nil {
 		m.Engine.Stop() // after the HTTP server: no publish wakes a stopped engine

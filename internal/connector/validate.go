@@ -60,6 +60,7 @@ func Validate(c *patchbay.Connector) error {
 	v.verify()
 	v.webhooks()
 	v.rateLimit()
+	v.lists()
 	if len(v.problems) == 0 {
 		return nil
 	}
@@ -364,4 +365,59 @@ func (v *validator) url(where, raw string, placeholders bool) {
 // isLocalHost reports whether host is a loopback name plain http may use.
 func isLocalHost(host string) bool {
 	return host == "localhost" || host == "127.0.0.1" || host == "::1"
+}
+
+func (v *validator) lists() {
+	seen := map[string]bool{}
+	for i, l := range v.c.Lists {
+		where := fmt.Sprintf("lists[%d]", i)
+		switch {
+		case !patchbay.ValidEntityType(l.Entity):
+			v.addf("%s.entity: %q must be a lower-case word such as customers", where, l.Entity)
+		case seen[l.Entity]:
+			v.addf("%s.entity: %q is declared twice", where, l.Entity)
+		}
+		seen[l.Entity] = true
+		switch {
+		case !strings.HasPrefix(l.Path, "/"):
+			v.addf("%s.path: %q must start with /", where, l.Path)
+		case v.c.API.BaseURL == "":
+			v.addf("%s.path: relative, but api.base_url is empty", where)
+		default:
+			v.placeholders(where+".path", l.Path, false)
+		}
+		for _, p := range [][2]string{{"items_field", l.ItemsField}, {"id_field", l.IDField},
+			{"has_more_field", l.HasMoreField}, {"next_cursor_field", l.NextCursorField}} {
+			if p[1] != "" && slices.Contains(strings.Split(p[1], "."), "") {
+				v.addf("%s.%s: %q is not a dotted path", where, p[0], p[1])
+			}
+		}
+		if l.ItemsField == "" {
+			v.addf("%s.items_field: required", where)
+		}
+		if l.IDField == "" {
+			v.addf("%s.id_field: required", where)
+		}
+		if l.CursorParam == "" {
+			v.addf("%s.cursor_param: required", where)
+		}
+		switch l.Pagination {
+		case patchbay.PageAfterID:
+			if l.HasMoreField == "" {
+				v.addf("%s.has_more_field: required for pagination %s", where, l.Pagination)
+			}
+		case patchbay.PageNextCursor:
+			if l.NextCursorField == "" {
+				v.addf("%s.next_cursor_field: required for pagination %s", where, l.Pagination)
+			}
+		default:
+			v.addf("%s.pagination: %q must be %s or %s", where, l.Pagination, patchbay.PageAfterID, patchbay.PageNextCursor)
+		}
+		if l.PageSize < 0 || l.PageSize > 1000 {
+			v.addf("%s.page_size: must be 0 to 1000", where)
+		}
+		if l.PageSize > 0 && l.LimitParam == "" {
+			v.addf("%s.limit_param: required with page_size", where)
+		}
+	}
 }

@@ -40,6 +40,9 @@ func validConnector() *patchbay.Connector {
 		},
 		Verify:   &patchbay.VerifySpec{Method: "GET", Path: "/me", AccountID: "data.id", AccountName: "data.name", RequiredScopes: []string{"read"}},
 		Webhooks: &patchbay.WebhookSpec{Scheme: "hmac_sha256", Header: "X-Acme-Signature"},
+		Lists: []patchbay.ListSpec{{Entity: "leads", Path: "/leads", ItemsField: "data", IDField: "id",
+			Pagination: patchbay.PageAfterID, CursorParam: "starting_after", HasMoreField: "has_more",
+			LimitParam: "limit", PageSize: 100}},
 	}
 }
 
@@ -170,6 +173,25 @@ func TestValidate(t *testing.T) {
 		{"webhook header invalid", func(c *patchbay.Connector) { c.Webhooks.EventTypeHeader = "X Event" }, "webhooks.event_type_header:"},
 		{"negative tolerance", func(c *patchbay.Connector) { c.Webhooks.ToleranceSeconds = -1 }, "webhooks.tolerance_seconds:"},
 		{"negative rate", func(c *patchbay.Connector) { c.RateLimit.RequestsPerSecond = -1 }, "rate_limit.requests_per_second:"},
+
+		// list endpoints
+		{"list next cursor", func(c *patchbay.Connector) {
+			c.Lists = append(c.Lists, patchbay.ListSpec{Entity: "deals", Path: "/deals?archived=false", ItemsField: "results",
+				IDField: "id", Pagination: patchbay.PageNextCursor, CursorParam: "after", NextCursorField: "paging.next.after"})
+		}, ""},
+		{"list entity invalid", func(c *patchbay.Connector) { c.Lists[0].Entity = "Leads" }, "lists[0].entity:"},
+		{"list entity twice", func(c *patchbay.Connector) { c.Lists = append(c.Lists, c.Lists[0]) }, "lists[1].entity: \"leads\" is declared twice"},
+		{"list path absolute", func(c *patchbay.Connector) { c.Lists[0].Path = "https://acme.test/leads" }, "lists[0].path:"},
+		{"list path placeholder names no field", func(c *patchbay.Connector) { c.Lists[0].Path = "/{org}/leads" }, "lists[0].path: placeholder {org}"},
+		{"list without base url", func(c *patchbay.Connector) { c.Family = patchbay.FamilyWebhook; c.API.BaseURL = "" }, "lists[0].path: relative, but api.base_url is empty"},
+		{"list items field required", func(c *patchbay.Connector) { c.Lists[0].ItemsField = "" }, "lists[0].items_field: required"},
+		{"list id field not dotted", func(c *patchbay.Connector) { c.Lists[0].IDField = "a..b" }, "lists[0].id_field:"},
+		{"list cursor param required", func(c *patchbay.Connector) { c.Lists[0].CursorParam = "" }, "lists[0].cursor_param: required"},
+		{"list pagination unknown", func(c *patchbay.Connector) { c.Lists[0].Pagination = "offset" }, "lists[0].pagination:"},
+		{"list after_id needs has_more", func(c *patchbay.Connector) { c.Lists[0].HasMoreField = "" }, "lists[0].has_more_field: required"},
+		{"list next_cursor needs its field", func(c *patchbay.Connector) { c.Lists[0].Pagination = patchbay.PageNextCursor }, "lists[0].next_cursor_field: required"},
+		{"list page size too big", func(c *patchbay.Connector) { c.Lists[0].PageSize = 5000 }, "lists[0].page_size:"},
+		{"list page size needs limit param", func(c *patchbay.Connector) { c.Lists[0].LimitParam = "" }, "lists[0].limit_param: required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

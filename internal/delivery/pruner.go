@@ -8,9 +8,9 @@ import (
 	"github.com/patchbay/patchbay"
 )
 
-// Pruner deletes finished deliveries, request log rows and idempotency
-// keys past each org's retention (and expired proxy cache entries), in
-// batches. Every replica runs one; a lease in the database elects the one
+// Pruner deletes finished deliveries, request log rows, idempotency keys,
+// sync operation logs, finished sync items and received webhooks past each
+// org's retention (and expired proxy cache entries), in batches. Every replica runs one; a lease in the database elects the one
 // that works, so pruning happens once.
 type Pruner struct {
 	Store    patchbay.Store
@@ -19,13 +19,17 @@ type Pruner struct {
 	Interval time.Duration // between rounds; an hour when zero
 	Batch    int           // deliveries deleted per statement; 500 when zero
 
+	// Retained counts what the last round deleted besides deliveries.
+	Retained RetainedCounts
+
 	owner string
 	stop  context.CancelFunc
 	done  chan struct{}
 }
 
 // Prune runs one round if this replica holds (or takes) the lease, and
-// returns how many rows it deleted.
+// returns how many deliveries, request log rows, idempotency keys and
+// cache entries it deleted; Retained counts the rest.
 func (p *Pruner) Prune(ctx context.Context) (int, error) {
 	if p.owner == "" {
 		p.owner = patchbay.NewID("prn")
@@ -49,6 +53,7 @@ func (p *Pruner) Prune(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	total := 0
+	p.Retained = RetainedCounts{}
 	for _, s := range orgs {
 		cutoff := now().Add(-s.Retention())
 		for ctx.Err() == nil {
@@ -63,6 +68,12 @@ func (p *Pruner) Prune(ctx context.Context) (int, error) {
 		}
 		n, err := p.pruneRequests(ctx, s, now(), batch)
 		total += n
+		if err != nil {
+			return total, err
+		}
+		c, err := p.pruneRetained(ctx, s, now(), batch)
+		p.Retained.SyncOps, p.Retained.SyncItems, p.Retained.Inbound = p.Retained.SyncOps+c.SyncOps,
+			p.Retained.SyncItems+c.SyncItems, p.Retained.Inbound+c.Inbound
 		if err != nil {
 			return total, err
 		}
@@ -85,8 +96,9 @@ func (p *Pruner) Start(ctx context.Context) {
 		for {
 			if n, err := p.Prune(ctx); err != nil && ctx.Err() == nil {
 				p.Logger.Error("prune deliveries", "error", err.Error())
-			} else if n > 0 {
-				p.Logger.Info("pruned rows past retention", "count", n)
+			} else if r := p.Retained; n > 0 || r != (RetainedCounts{}) {
+				p.Logger.Info("pruned past retention", "deliveries_and_requests", n, "sync_ops", r.SyncOps,
+					"sync_items", r.SyncItems, "inbound", r.Inbound)
 			}
 			select {
 			case <-ctx.Done():

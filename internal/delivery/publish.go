@@ -51,7 +51,8 @@ func (s *Service) validate(in EventInput) error {
 // reserved reports whether an event type is Patchbay's own, which clients
 // cannot publish.
 func reserved(t string) bool {
-	return strings.HasPrefix(t, "patchbay.") || strings.HasPrefix(t, "endpoint.") || strings.HasPrefix(t, "inbound.")
+	return strings.HasPrefix(t, "patchbay.") || strings.HasPrefix(t, "endpoint.") || strings.HasPrefix(t, "inbound.") ||
+		strings.HasPrefix(t, "sync.")
 }
 
 // Publish stores events and one delivery per subscribed endpoint, all in
@@ -60,13 +61,13 @@ func reserved(t string) bool {
 func (s *Service) Publish(ctx context.Context, events []EventInput) ([]Published, error) {
 	for i, in := range events {
 		if reserved(in.Type) {
-			return nil, patchbay.Errorf(patchbay.EINVALID, "Event %d: types under patchbay., endpoint. and inbound. are Patchbay's own.", i)
+			return nil, patchbay.Errorf(patchbay.EINVALID, "Event %d: types under patchbay., endpoint., inbound. and sync. are Patchbay's own.", i)
 		}
 	}
 	return s.publish(ctx, events)
 }
 
-// PublishOwn publishes Patchbay's own events (inbound.*, endpoint.*): it is
+// PublishOwn publishes Patchbay's own events (inbound.*, endpoint.*, sync.*): it is
 // Publish without the check that keeps those types from clients.
 func (s *Service) PublishOwn(ctx context.Context, events []EventInput) ([]Published, error) {
 	return s.publish(ctx, events)

@@ -11,11 +11,14 @@ import (
 // whole days (0 for the default) and a retry schedule of durations such as
 // "5m" (empty for the default; MaxAttempts 0 likewise).
 type SettingsInput struct {
-	DeliveryRetentionDays    int
-	RequestRetentionDays     int
-	IdempotencyRetentionDays int
-	RetrySchedule            []string
-	MaxAttempts              int
+	DeliveryRetentionDays     int
+	RequestRetentionDays      int
+	IdempotencyRetentionDays  int
+	OperationLogRetentionDays int
+	SyncItemRetentionDays     int
+	InboundRetentionDays      int
+	RetrySchedule             []string
+	MaxAttempts               int
 }
 
 // maxRetentionDays bounds every retention setting.
@@ -34,6 +37,9 @@ func SaveSettings(ctx context.Context, store patchbay.Store, in SettingsInput) (
 		{"delivery_retention_days", in.DeliveryRetentionDays, &st.DeliveryRetention},
 		{"request_retention_days", in.RequestRetentionDays, &st.RequestRetention},
 		{"idempotency_retention_days", in.IdempotencyRetentionDays, &st.IdempotencyRetention},
+		{"operation_log_retention_days", in.OperationLogRetentionDays, &st.OperationLogRetention},
+		{"sync_item_retention_days", in.SyncItemRetentionDays, &st.SyncItemRetention},
+		{"inbound_retention_days", in.InboundRetentionDays, &st.InboundRetention},
 	} {
 		if r.days < 0 || r.days > maxRetentionDays {
 			return nil, patchbay.Errorf(patchbay.EINVALID, "%s must be 0 (default) to %d.", r.name, maxRetentionDays)
@@ -66,7 +72,8 @@ func SaveSettings(ctx context.Context, store patchbay.Store, in SettingsInput) (
 		a := patchbay.NewActivity(ctx, "settings.update", "org", st.OrgID, patchbay.OutcomeSuccess)
 		a.Detail = map[string]any{"delivery_retention_days": in.DeliveryRetentionDays, "retry_schedule": in.RetrySchedule,
 			"max_attempts": st.MaxAttempts, "request_retention_days": in.RequestRetentionDays,
-			"idempotency_retention_days": in.IdempotencyRetentionDays}
+			"idempotency_retention_days": in.IdempotencyRetentionDays, "operation_log_retention_days": in.OperationLogRetentionDays,
+			"sync_item_retention_days": in.SyncItemRetentionDays, "inbound_retention_days": in.InboundRetentionDays}
 		return tx.RecordActivity(ctx, a)
 	})
 	if err != nil {

@@ -64,5 +64,6 @@ func (v *Vendor) Connector() patchbay.Connector {
 		// The fake signs no webhooks itself; tests that play the vendor
 		// sign theirs per Standard Webhooks.
 		Webhooks: &patchbay.WebhookSpec{Scheme: "standard_webhooks"},
+		Lists:    lists(),
 	}
 }

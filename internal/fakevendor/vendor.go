@@ -138,6 +138,7 @@ func NewServer() *Vendor {
 	mux.HandleFunc("GET /api/items", v.listItems)
 	mux.HandleFunc("POST /api/items", v.createItem)
 	v.routeProxy(mux)
+	mux.HandleFunc("GET /api/records", v.listRecords)
 	mux.HandleFunc("GET /docs", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, docs)

@@ -55,6 +55,18 @@ func sampleBody(t *testing.T, rt httpapi.Route, n int) any {
 		return map[string]any{"name": fmt.Sprintf("matrix %d", n)}
 	case "put-settings":
 		return map[string]any{"delivery_retention_days": 14, "retry_schedule": []string{"30s", "2m"}, "max_attempts": 4}
+	case "start-sync":
+		return map[string]any{"connection_id": "con_none", "entity_type": "contacts"}
+	case "put-sync-items":
+		return map[string]any{"items": []map[string]any{{"seq": 100 + n, "external_id": fmt.Sprintf("ext-%d", n), "cursor": fmt.Sprint(n), "status": "succeeded"}}}
+	case "add-sync-ops":
+		return map[string]any{"ops": []map[string]any{{"message": fmt.Sprintf("step %d", n), "data": map[string]int{"n": n}}}}
+	case "complete-sync", "fail-sync":
+		return map[string]any{"error": "matrix"}
+	case "put-sync-schedule":
+		return map[string]any{"entity_type": "contacts", "interval": "1h", "enabled": true}
+	case "pull-sync":
+		return map[string]any{"entity_type": "records"}
 	case "rotate-endpoint-secret":
 		return map[string]any{"grace_seconds": 60}
 	case "test-connection", "pause-connection", "resume-connection", "refresh-connection",
@@ -69,7 +81,7 @@ func sampleBody(t *testing.T, rt httpapi.Route, n int) any {
 
 // targets creates, in an org, one row of each kind a route can address.
 type targets struct {
-	apiKey, user, role, connection, endpoint, event, delivery, mapping, inbound, request string
+	apiKey, user, role, connection, endpoint, event, delivery, mapping, inbound, request, syncRun string
 }
 
 func (f *fixture) newTargets(orgID string, n int) targets {
@@ -106,8 +118,15 @@ func (f *fixture) newTargets(orgID string, n int) targets {
 	if err := f.store.CreateRequest(ctx, req); err != nil {
 		f.t.Fatal(err)
 	}
+	run := &patchbay.SyncRun{OrgID: orgID, ConnectionID: c.ID, EntityType: "contacts"}
+	if err := f.store.CreateSyncRun(ctx, run); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.store.AddSyncOps(ctx, orgID, run.ID, []*patchbay.SyncOp{{Message: "target"}}); err != nil {
+		f.t.Fatal(err)
+	}
 	return targets{apiKey: k.ID, user: u.ID, role: r.ID, connection: c.ID, endpoint: e.ID, event: pub[0].Event.ID,
-		delivery: ds[0].ID, mapping: m.ID, inbound: w.ID, request: req.ID}
+		delivery: ds[0].ID, mapping: m.ID, inbound: w.ID, request: req.ID, syncRun: run.ID}
 }
 
 // ownsRow reports whether a route addresses one of an org's rows by id (as
@@ -144,6 +163,8 @@ func (tg targets) path(t *testing.T, rt httpapi.Route) string {
 		id = tg.inbound
 	case strings.HasPrefix(rt.Path, "/v1/requests/"):
 		id = tg.request
+	case strings.HasPrefix(rt.Path, "/v1/syncs/"):
+		id = tg.syncRun
 	default:
 		t.Fatalf("route %s: no target row for %s; add one to targets", rt.ID, rt.Path)
 	}
@@ -243,17 +264,19 @@ func TestOrgIsolationMatrix(t *testing.T) {
 		acts, _, err4 := f.store.ListActivity(ctx, a.Org.ID, patchbay.ActivityFilter{Page: patchbay.Page{Limit: 200}})
 		conns, _, err5 := f.store.ListConnections(ctx, a.Org.ID, patchbay.ConnectionFilter{IncludeDisconnected: true, Page: patchbay.Page{Limit: 200}})
 		clients, err6 := f.store.ListOAuthClients(ctx, a.Org.ID)
-		for _, err := range []error{err1, err2, err3, err4, err5, err6} {
+		runs, _, err7 := f.store.ListSyncRuns(ctx, a.Org.ID, patchbay.SyncRunFilter{Page: patchbay.Page{Limit: 200}})
+		for _, err := range []error{err1, err2, err3, err4, err5, err6, err7} {
 			if err != nil {
 				t.Fatal(err)
 			}
 		}
-		b, _ := json.Marshal([]any{users, keys, roles, acts, conns, clients})
+		b, _ := json.Marshal([]any{users, keys, roles, acts, conns, clients, runs})
 		return string(b)
 	}
 	before := snapshot()
 	// Every identifier of org A that must never reach org B.
-	secretsOfA := []string{a.Org.ID, a.Admin.ID, a.Admin.Email, a.Key.ID, a.Key.Prefix, tg.apiKey, tg.user, tg.role, tg.connection, tg.endpoint, tg.event, tg.delivery, tg.mapping, tg.inbound, tg.request}
+	secretsOfA := []string{a.Org.ID, a.Admin.ID, a.Admin.Email, a.Key.ID, a.Key.Prefix, tg.apiKey, tg.user, tg.role, tg.connection,
+		tg.endpoint, tg.event, tg.delivery, tg.mapping, tg.inbound, tg.request, tg.syncRun}
 
 	for i, rt := range f.srv.Routes() {
 		t.Run(rt.ID, func(t *testing.T) {

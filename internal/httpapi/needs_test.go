@@ -82,6 +82,20 @@ func TestRouteNeeds(t *testing.T) {
 		"proxy-post":             {patchbay.CapConnectionsProxy},
 		"list-requests":          {patchbay.CapConnectionsRead},
 		"get-request":            {patchbay.CapConnectionsRead},
+		"list-syncs":             {patchbay.CapConnectionsRead},
+		"start-sync":             {patchbay.CapSyncWrite},
+		"get-sync":               {patchbay.CapConnectionsRead},
+		"put-sync-items":         {patchbay.CapSyncWrite},
+		"list-sync-items":        {patchbay.CapConnectionsRead},
+		"add-sync-ops":           {patchbay.CapSyncWrite},
+		"list-sync-ops":          {patchbay.CapConnectionsRead},
+		"complete-sync":          {patchbay.CapSyncWrite},
+		"fail-sync":              {patchbay.CapSyncWrite},
+		"list-sync-schedules":    {patchbay.CapConnectionsRead},
+		"put-sync-schedule":      {patchbay.CapSyncWrite},
+		"pull-sync":              {patchbay.CapSyncWrite},
+		"report-syncs":           {patchbay.CapConnectionsRead},
+		"report-failed-syncs":    {patchbay.CapConnectionsRead},
 	}
 	f := newFixture(t)
 	seen := map[string]bool{}

@@ -23,6 +23,7 @@ import (
 	"github.com/patchbay/patchbay/internal/delivery"
 	"github.com/patchbay/patchbay/internal/inbound"
 	"github.com/patchbay/patchbay/internal/proxy"
+	"github.com/patchbay/patchbay/internal/syncs"
 )
 
 // Config configures a Server.
@@ -46,6 +47,9 @@ type Config struct {
 	// UI, when set, serves the admin web UI at / and every path the API
 	// does not claim; without it / shows a short landing page.
 	UI http.Handler
+	// Syncs runs sync runs; one over Store, Catalog, Connections and
+	// Deliveries when nil.
+	Syncs *syncs.Service
 }
 
 // Catalog is the connector catalog the API lists.
@@ -64,6 +68,7 @@ type Server struct {
 	proxy       *proxy.Service
 	proxyNeeds  []patchbay.Capability
 	ui          http.Handler
+	syncs       *syncs.Service
 	logger      *slog.Logger
 	now         func() time.Time
 	mux         *http.ServeMux
@@ -83,6 +88,10 @@ func NewServer(cfg Config) *Server {
 	}
 	if s.now == nil {
 		s.now = patchbay.Now
+	}
+	if s.syncs = cfg.Syncs; s.syncs == nil {
+		s.syncs = syncs.New(syncs.Config{Store: cfg.Store, Catalog: cfg.Catalog, Connections: cfg.Connections,
+			Deliveries: cfg.Deliveries, Logger: s.logger, Now: s.now})
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()

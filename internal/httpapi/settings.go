@@ -10,9 +10,12 @@ import (
 )
 
 func settingsOut(s *patchbay.Settings) client.Settings {
-	out := client.Settings{DeliveryRetentionDays: int(s.Retention() / (24 * time.Hour)), MaxAttempts: s.MaxAttempts,
-		RetrySchedule: []string{}, RequestRetentionDays: int(s.RequestLogRetention() / (24 * time.Hour)),
-		IdempotencyRetentionDays: int(s.IdempotencyKeyRetention() / (24 * time.Hour))}
+	const day = 24 * time.Hour
+	out := client.Settings{DeliveryRetentionDays: int(s.Retention() / day), MaxAttempts: s.MaxAttempts,
+		RetrySchedule: []string{}, RequestRetentionDays: int(s.RequestLogRetention() / day),
+		IdempotencyRetentionDays:  int(s.IdempotencyKeyRetention() / day),
+		OperationLogRetentionDays: int(s.OperationLogRetentionOrDefault() / day),
+		SyncItemRetentionDays:     int(s.SyncItemRetentionOrDefault() / day), InboundRetentionDays: int(s.InboundRetentionOrDefault() / day)}
 	for _, d := range s.RetrySchedule {
 		out.RetrySchedule = append(out.RetrySchedule, d.String())
 	}
@@ -35,9 +38,11 @@ type settingsInput struct {
 }
 
 func (s *Server) putSettings(ctx context.Context, in *settingsInput) (*body[client.Settings], error) {
-	st, err := delivery.SaveSettings(ctx, s.store, delivery.SettingsInput{DeliveryRetentionDays: in.Body.DeliveryRetentionDays,
-		RequestRetentionDays: in.Body.RequestRetentionDays, IdempotencyRetentionDays: in.Body.IdempotencyRetentionDays,
-		RetrySchedule: in.Body.RetrySchedule, MaxAttempts: in.Body.MaxAttempts})
+	b := in.Body
+	st, err := delivery.SaveSettings(ctx, s.store, delivery.SettingsInput{DeliveryRetentionDays: b.DeliveryRetentionDays,
+		RequestRetentionDays: b.RequestRetentionDays, IdempotencyRetentionDays: b.IdempotencyRetentionDays,
+		OperationLogRetentionDays: b.OperationLogRetentionDays, SyncItemRetentionDays: b.SyncItemRetentionDays,
+		InboundRetentionDays: b.InboundRetentionDays, RetrySchedule: b.RetrySchedule, MaxAttempts: b.MaxAttempts})
 	if err != nil {
 		return nil, err
 	}

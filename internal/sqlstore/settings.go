@@ -12,9 +12,10 @@ import (
 
 func scanSettings(row scanner) (*patchbay.Settings, error) {
 	var s patchbay.Settings
-	var retention, requests, idempotency int64
+	var retention, requests, idempotency, opsRet, itemsRet, inboundRet int64
 	var schedule string
-	if err := row.Scan(&s.OrgID, &retention, &schedule, &s.MaxAttempts, anyTime{&s.UpdatedAt}, &requests, &idempotency); err != nil {
+	if err := row.Scan(&s.OrgID, &retention, &schedule, &s.MaxAttempts, anyTime{&s.UpdatedAt}, &requests, &idempotency,
+		&opsRet, &itemsRet, &inboundRet); err != nil {
 		return nil, err
 	}
 	var seconds []int64
@@ -26,11 +27,14 @@ func scanSettings(row scanner) (*patchbay.Settings, error) {
 	}
 	s.DeliveryRetention, s.UpdatedAt = time.Duration(retention)*time.Second, s.UpdatedAt.UTC()
 	s.RequestRetention, s.IdempotencyRetention = time.Duration(requests)*time.Second, time.Duration(idempotency)*time.Second
+	s.OperationLogRetention = time.Duration(opsRet) * time.Second
+	s.SyncItemRetention = time.Duration(itemsRet) * time.Second
+	s.InboundRetention = time.Duration(inboundRet) * time.Second
 	return &s, nil
 }
 
 const settingsColumns = `org_id, delivery_retention_s, retry_schedule, max_attempts, updated_at,
-	request_retention_s, idempotency_retention_s`
+	request_retention_s, idempotency_retention_s, operation_log_retention_s, sync_item_retention_s, inbound_retention_s`
 
 // FindSettings implements patchbay.SettingsStore.
 func (s *Store) FindSettings(ctx context.Context, orgID string) (*patchbay.Settings, error) {
@@ -48,12 +52,17 @@ func (s *Store) SaveSettings(ctx context.Context, st *patchbay.Settings) error {
 	for i, d := range st.RetrySchedule {
 		seconds[i] = int64(d / time.Second)
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO org_settings (`+settingsColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO org_settings (`+settingsColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (org_id) DO UPDATE SET delivery_retention_s = excluded.delivery_retention_s,
 			retry_schedule = excluded.retry_schedule, max_attempts = excluded.max_attempts, updated_at = excluded.updated_at,
-			request_retention_s = excluded.request_retention_s, idempotency_retention_s = excluded.idempotency_retention_s`,
+			request_retention_s = excluded.request_retention_s, idempotency_retention_s = excluded.idempotency_retention_s,
+			operation_log_retention_s = excluded.operation_log_retention_s,
+			sync_item_retention_s = excluded.sync_item_retention_s, inbound_retention_s = excluded.inbound_retention_s`,
 		st.OrgID, int64(st.DeliveryRetention/time.Second), marshalJSON(seconds), st.MaxAttempts, st.UpdatedAt,
-		int64(st.RequestRetention/time.Second), int64(st.IdempotencyRetention/time.Second))
+		int64(st.RequestRetention/time.Second), int64(st.IdempotencyRetention/time.Second),
+		int64(st.OperationLogRetention/time.Second), int64(st.SyncItemRetention/time.Second),
+		int64(st.InboundRetention/time.Second))
 	return err
 }
 
@@ -62,7 +71,8 @@ func (s *Store) SaveSettings(ctx context.Context, st *patchbay.Settings) error {
 func (s *Store) ListSettings(ctx context.Context) ([]*patchbay.Settings, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT o.id, COALESCE(s.delivery_retention_s, 0), COALESCE(s.retry_schedule, '[]'),
 		COALESCE(s.max_attempts, 0), COALESCE(s.updated_at, o.created_at),
-		COALESCE(s.request_retention_s, 0), COALESCE(s.idempotency_retention_s, 0)
+		COALESCE(s.request_retention_s, 0), COALESCE(s.idempotency_retention_s, 0), COALESCE(s.operation_log_retention_s, 0),
+		COALESCE(s.sync_item_retention_s, 0), COALESCE(s.inbound_retention_s, 0)
 		FROM orgs o LEFT JOIN org_settings s ON s.org_id = o.id ORDER BY o.id`)
 	return collect(rows, err, func(r *sql.Rows) (*patchbay.Settings, error) { return scanSettings(r) })
 }

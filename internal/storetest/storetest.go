@@ -81,6 +81,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) patchbay.St
 		{"Mappings", mappingTests},
 		{"Requests", requestTests},
 		{"Sessions", sessionTests},
+		{"Syncs", syncTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

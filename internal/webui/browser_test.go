@@ -27,7 +27,7 @@ func screenshotDir(t *testing.T) string {
 	if dir == "" {
 		dir = filepath.Join("testdata", "screenshots")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -74,7 +74,8 @@ func newStack(t *testing.T, now func() time.Time, cfg webui.Config) *stack {
 	}
 	var h atomic.Value
 	st.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.Load().(http.Handler).ServeHTTP(w, r)
+		handler, _ := h.Load().(http.Handler) // set below, before any request
+		handler.ServeHTTP(w, r)
 	}))
 	t.Cleanup(st.srv.Close)
 	st.conns = connection.New(connection.Config{Store: st.store, Catalog: cat, Ring: ring, PublicURL: st.srv.URL, Now: now, Logger: discard()})

@@ -32,7 +32,17 @@ func (st *stack) browser() *browser {
 	}}}
 }
 
-func (b *browser) do(method, path string, form url.Values, header ...string) (*http.Response, string) {
+// reply is a response already read: its status, headers and cookies.
+type reply struct {
+	StatusCode int
+	Header     http.Header
+	cookies    []*http.Cookie
+}
+
+// Cookies returns the cookies the response set.
+func (r *reply) Cookies() []*http.Cookie { return r.cookies }
+
+func (b *browser) do(method, path string, form url.Values, header ...string) (*reply, string) {
 	b.t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -54,10 +64,10 @@ func (b *browser) do(method, path string, form url.Values, header ...string) (*h
 	}
 	defer res.Body.Close()
 	text, _ := io.ReadAll(res.Body)
-	return res, string(text)
+	return &reply{StatusCode: res.StatusCode, Header: res.Header, cookies: res.Cookies()}, string(text)
 }
 
-func (b *browser) login(email string) *http.Response {
+func (b *browser) login(email string) *reply {
 	b.t.Helper()
 	res, body := b.do("POST", "/login", url.Values{"email": {email}, "password": {password}})
 	if res.StatusCode != http.StatusSeeOther {

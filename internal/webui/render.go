@@ -189,5 +189,5 @@ func done(w http.ResponseWriter, r *http.Request, to, notice string) {
 	if strings.Contains(to, "?") {
 		sep = "&"
 	}
-	http.Redirect(w, r, to+sep+"ok="+notice, http.StatusSeeOther)
+	http.Redirect(w, r, to+sep+"ok="+notice, http.StatusSeeOther) //nolint:gosec // to is always one of the UI's own paths
 }

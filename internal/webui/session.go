@@ -86,12 +86,12 @@ func (h *Handler) session(r *http.Request) (*reqCtx, error) {
 }
 
 func setCookie(w http.ResponseWriter, token string, maxAge time.Duration, secure bool) {
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: token, Path: "/", MaxAge: int(maxAge.Seconds()),
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: token, Path: "/", MaxAge: int(maxAge.Seconds()), //nolint:gosec // Secure whenever the request came over TLS or the public URL is https
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 }
 
 func clearCookie(w http.ResponseWriter, secure bool) {
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1,
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, //nolint:gosec // as setCookie
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 }
 

@@ -21,14 +21,14 @@ func init() {
 }
 
 type settingsData struct {
-	Retention     []retentionField
-	Schedule      string
-	MaxAttempts   int
-	Default       delivery.Policy
-	DefaultSched  string
-	KeyIDs        []string
-	Error         string
-	UpdatedAt     time.Time
+	Retention    []retentionField
+	Schedule     string
+	MaxAttempts  int
+	Default      delivery.Policy
+	DefaultSched string
+	KeyIDs       []string
+	Error        string
+	UpdatedAt    time.Time
 }
 
 // retentionField is one retention setting on the form.
@@ -46,6 +46,9 @@ func retentionFields(st *patchbay.Settings, in *delivery.SettingsInput) []retent
 		{"delivery_retention_days", "Delivery log", days(st.Retention()), days(patchbay.DefaultDeliveryRetention), &in.DeliveryRetentionDays},
 		{"request_retention_days", "Vendor request log", days(st.RequestLogRetention()), days(patchbay.DefaultRequestRetention), &in.RequestRetentionDays},
 		{"idempotency_retention_days", "Idempotency keys", days(st.IdempotencyKeyRetention()), days(patchbay.DefaultIdempotencyRetention), &in.IdempotencyRetentionDays},
+		{"inbound_retention_days", "Inbound webhooks", days(st.InboundRetentionOrDefault()), days(patchbay.DefaultInboundRetention), &in.InboundRetentionDays},
+		{"operation_log_retention_days", "Sync operation log", days(st.OperationLogRetentionOrDefault()), days(patchbay.DefaultOperationLogRetention), &in.OperationLogRetentionDays},
+		{"sync_item_retention_days", "Finished sync items", days(st.SyncItemRetentionOrDefault()), days(patchbay.DefaultSyncItemRetention), &in.SyncItemRetentionDays},
 	}
 }
 
