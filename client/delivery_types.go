@@ -159,6 +159,19 @@ type Settings struct {
 	UpdatedAt                 *time.Time `json:"updated_at,omitempty"`
 }
 
+// SettingsUpdate changes an org's settings (PUT /v1/settings): fields left
+// out keep their current value; 0 (or an empty schedule) sets the default.
+type SettingsUpdate struct {
+	DeliveryRetentionDays     *int      `json:"delivery_retention_days,omitempty" doc:"Days the delivery log keeps finished deliveries; 0 for the default (30)."`
+	RetrySchedule             *[]string `json:"retry_schedule,omitempty" doc:"Waits between attempts for the org's endpoints, e.g. [\"1m\",\"5m\"]; empty for the default."`
+	MaxAttempts               *int      `json:"max_attempts,omitempty" doc:"Attempts before dead letter; 0 for the default (6)."`
+	RequestRetentionDays      *int      `json:"request_retention_days,omitempty" doc:"Days the request log keeps its rows; 0 for the default (90)."`
+	IdempotencyRetentionDays  *int      `json:"idempotency_retention_days,omitempty" doc:"Days idempotency keys are remembered; 0 for the default (90)."`
+	OperationLogRetentionDays *int      `json:"operation_log_retention_days,omitempty" doc:"Days the sync operation log is kept; 0 for the default (365)."`
+	SyncItemRetentionDays     *int      `json:"sync_item_retention_days,omitempty" doc:"Days finished items of finished sync runs are kept; 0 for the default (30)."`
+	InboundRetentionDays      *int      `json:"inbound_retention_days,omitempty" doc:"Days received vendor webhooks are kept; 0 for the default (90)."`
+}
+
 // EndpointSummary is one endpoint's line in the delivery report.
 type EndpointSummary struct {
 	EndpointID   string     `json:"endpoint_id"`

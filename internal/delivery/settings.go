@@ -21,6 +21,20 @@ type SettingsInput struct {
 	MaxAttempts               int
 }
 
+// SettingsInputOf returns st as SettingsInput, for a change of some of its
+// fields: saved again unchanged, it stores the same settings.
+func SettingsInputOf(st *patchbay.Settings) SettingsInput {
+	days := func(d time.Duration) int { return int(d / (24 * time.Hour)) }
+	in := SettingsInput{DeliveryRetentionDays: days(st.DeliveryRetention), RequestRetentionDays: days(st.RequestRetention),
+		IdempotencyRetentionDays: days(st.IdempotencyRetention), OperationLogRetentionDays: days(st.OperationLogRetention),
+		SyncItemRetentionDays: days(st.SyncItemRetention), InboundRetentionDays: days(st.InboundRetention),
+		MaxAttempts: st.MaxAttempts}
+	for _, d := range st.RetrySchedule {
+		in.RetrySchedule = append(in.RetrySchedule, d.String())
+	}
+	return in
+}
+
 // maxRetentionDays bounds every retention setting.
 const maxRetentionDays = 3650
 

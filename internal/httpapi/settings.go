@@ -34,15 +34,33 @@ func (s *Server) getSettings(ctx context.Context, _ *struct{}) (*body[client.Set
 }
 
 type settingsInput struct {
-	Body client.Settings
+	Body client.SettingsUpdate
 }
 
+// putSettings changes the fields the body names and keeps the others.
 func (s *Server) putSettings(ctx context.Context, in *settingsInput) (*body[client.Settings], error) {
-	b := in.Body
-	st, err := delivery.SaveSettings(ctx, s.store, delivery.SettingsInput{DeliveryRetentionDays: b.DeliveryRetentionDays,
-		RequestRetentionDays: b.RequestRetentionDays, IdempotencyRetentionDays: b.IdempotencyRetentionDays,
-		OperationLogRetentionDays: b.OperationLogRetentionDays, SyncItemRetentionDays: b.SyncItemRetentionDays,
-		InboundRetentionDays: b.InboundRetentionDays, RetrySchedule: b.RetrySchedule, MaxAttempts: b.MaxAttempts})
+	cur, err := s.store.FindSettings(ctx, patchbay.PrincipalFrom(ctx).OrgID)
+	if err != nil {
+		return nil, err
+	}
+	next, u := delivery.SettingsInputOf(cur), in.Body
+	for _, f := range []struct {
+		to *int
+		v  *int
+	}{
+		{&next.DeliveryRetentionDays, u.DeliveryRetentionDays}, {&next.RequestRetentionDays, u.RequestRetentionDays},
+		{&next.IdempotencyRetentionDays, u.IdempotencyRetentionDays}, {&next.OperationLogRetentionDays, u.OperationLogRetentionDays},
+		{&next.SyncItemRetentionDays, u.SyncItemRetentionDays}, {&next.InboundRetentionDays, u.InboundRetentionDays},
+		{&next.MaxAttempts, u.MaxAttempts},
+	} {
+		if f.v != nil {
+			*f.to = *f.v
+		}
+	}
+	if u.RetrySchedule != nil {
+		next.RetrySchedule = *u.RetrySchedule
+	}
+	st, err := delivery.SaveSettings(ctx, s.store, next)
 	if err != nil {
 		return nil, err
 	}
