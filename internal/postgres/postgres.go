@@ -59,6 +59,7 @@ func Open(ctx context.Context, url string, now func() time.Time) (*sqlstore.Stor
 			ForUpdate:         " FOR UPDATE",
 			SkipLocked:        " FOR UPDATE SKIP LOCKED",
 			Notify:            "SELECT pg_notify('" + Channel(cfg.ConnConfig.RuntimeParams["search_path"]) + "', '')",
+			RelaxTx:           "SET LOCAL synchronous_commit = off",
 			MigrateOptions:    []goose.ProviderOption{goose.WithSessionLocker(locker)},
 		},
 		Write:      db,

@@ -33,7 +33,8 @@ var migrations embed.FS
 //     has one writer, so writers queue in the pool instead of failing with
 //     SQLITE_BUSY halfway through a transaction;
 //   - a read pool of its own with query_only set;
-//   - synchronous=FULL: an accepted write is on disk before it is answered;
+//   - synchronous=FULL: an accepted write is on disk before it is answered
+//     (the delivery queue's bookkeeping commits relaxed, see sqlstore);
 //   - prepared statements kept per connection (stmtcache.go);
 //   - a busy timeout for the rare wait on checkpoints or other processes.
 func Open(path string, now func() time.Time) (*sqlstore.Store, error) {
@@ -76,6 +77,9 @@ func Open(path string, now func() time.Time) (*sqlstore.Store, error) {
 			Goose:             goose.DialectSQLite3,
 			IsUniqueViolation: isUniqueViolation,
 			Positional:        true,
+			// Relaxed commits (the queue's bookkeeping) skip the fsync;
+			// synchronous is per connection and fixed during a transaction.
+			RelaxConn: [2]string{"PRAGMA synchronous = NORMAL", "PRAGMA synchronous = FULL"},
 		},
 		Write:      w,
 		Read:       r,

@@ -38,3 +38,30 @@ func open(t *testing.T, now func() time.Time) patchbay.Store {
 	}
 	return s
 }
+
+// The queue's relaxed commits leave the write connection as it was:
+// every other commit still waits for the disk.
+func TestRelaxedCommitsRestoreSynchronous(t *testing.T) {
+	s, err := sqlite.Open(filepath.Join(t.TempDir(), "p.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ClaimDeliveries(ctx, "w1", time.Now(), time.Now().Add(time.Minute), 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FinishAttempts(ctx, "w1", nil); err != nil {
+		t.Fatal(err)
+	}
+	var level int
+	if err := s.DB().QueryRowContext(ctx, "PRAGMA synchronous").Scan(&level); err != nil {
+		t.Fatal(err)
+	}
+	if level != 2 {
+		t.Errorf("synchronous = %d after relaxed commits, want 2 (FULL)", level)
+	}
+}

@@ -261,22 +261,30 @@ func (s *Store) ListAttempts(ctx context.Context, orgID, deliveryID string) ([]*
 func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now, until time.Time, limit int) ([]*patchbay.Delivery, error) {
 	// Two claims, each ordered and limited on its own partial index: due
 	// deliveries first, then ones whose worker's lease ran out. One query
-	// with OR made SQLite sort the whole backlog to pick a batch.
+	// with OR made SQLite sort the whole backlog to pick a batch. Relaxed:
+	// a claim lost to a power failure leaves the delivery due again
+	// (relaxed.go).
 	var out []*patchbay.Delivery
-	for _, where := range []string{
-		`status IN ('pending', 'retrying') AND next_attempt_at <= $3 ORDER BY next_attempt_at`,
-		`status = 'sending' AND lease_until < $3 ORDER BY lease_until`,
-	} {
-		rows, err := s.w.QueryContext(ctx, `UPDATE deliveries SET status = 'sending', lease_owner = $1, lease_until = $2, updated_at = $3
-			WHERE id IN (SELECT id FROM deliveries WHERE `+where+` LIMIT $4`+s.cfg.Dialect.SkipLocked+`)
-			RETURNING `+deliveryColumns, owner, utc(&until), utc(&now), limit-len(out))
-		claimed, err := collect(rows, err, func(r *sql.Rows) (*patchbay.Delivery, error) { return scanDelivery(r) })
-		if err != nil {
-			return nil, err
+	err := s.inRelaxedTx(ctx, func(t *Store) error {
+		for _, where := range []string{
+			`status IN ('pending', 'retrying') AND next_attempt_at <= $3 ORDER BY next_attempt_at`,
+			`status = 'sending' AND lease_until < $3 ORDER BY lease_until`,
+		} {
+			rows, err := t.w.QueryContext(ctx, `UPDATE deliveries SET status = 'sending', lease_owner = $1, lease_until = $2, updated_at = $3
+				WHERE id IN (SELECT id FROM deliveries WHERE `+where+` LIMIT $4`+t.cfg.Dialect.SkipLocked+`)
+				RETURNING `+deliveryColumns, owner, utc(&until), utc(&now), limit-len(out))
+			claimed, err := collect(rows, err, func(r *sql.Rows) (*patchbay.Delivery, error) { return scanDelivery(r) })
+			if err != nil {
+				return err
+			}
+			if out = append(out, claimed...); len(out) >= limit {
+				break
+			}
 		}
-		if out = append(out, claimed...); len(out) >= limit {
-			break
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -284,7 +292,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now, until ti
 // FinishAttempts implements patchbay.DeliveryStore.
 func (s *Store) FinishAttempts(ctx context.Context, owner string, results []patchbay.AttemptResult) ([]*patchbay.Endpoint, error) {
 	var tripped []*patchbay.Endpoint
-	err := s.inTx(ctx, func(t *Store) error {
+	// Relaxed: an outcome lost to a power failure only means the delivery
+	// is attempted again (relaxed.go).
+	err := s.inRelaxedTx(ctx, func(t *Store) error {
 		stored, err := t.finishDeliveries(ctx, owner, results)
 		if err != nil {
 			return err

@@ -42,6 +42,13 @@ type Dialect struct {
 	// Notify is the statement that wakes other replicas' engines when the
 	// transaction commits; empty when there is nothing to wake.
 	Notify string
+	// RelaxTx is run first in a transaction whose loss on power failure
+	// only repeats work, so its commit need not wait for the disk; RelaxConn
+	// holds the statements run on the connection before and after such a
+	// transaction where the engine cannot relax one transaction alone (see
+	// relaxed.go). Empty: such transactions commit like any other.
+	RelaxTx   string
+	RelaxConn [2]string
 	// MigrateOptions are extra options for the migration provider, such as
 	// a lock that keeps replicas from migrating at once.
 	MigrateOptions []goose.ProviderOption
