@@ -13,8 +13,10 @@ func init() {
 		nav: navItem{Label: "Inbound", Path: "/inbound", Order: 50, Needs: needs(patchbay.CapConnectionsRead)},
 		routes: func(h *Handler) {
 			h.mux.HandleFunc("GET /inbound", h.authed(needs(patchbay.CapConnectionsRead), h.inboundLog))
-			h.mux.HandleFunc("GET /inbound/{id}", h.authed(needs(patchbay.CapConnectionsRead), h.inboundPage))
-			h.mux.HandleFunc("POST /inbound/{id}/replay", h.authed(needs(patchbay.CapDeliveriesRetry), h.replayInbound))
+			// /inbound/{token} is where vendors post webhooks, so a
+			// webhook's page lives one level down.
+			h.mux.HandleFunc("GET /inbound/log/{id}", h.authed(needs(patchbay.CapConnectionsRead), h.inboundPage))
+			h.mux.HandleFunc("POST /inbound/log/{id}/replay", h.authed(needs(patchbay.CapDeliveriesRetry), h.replayInbound))
 		},
 	})
 }
@@ -81,5 +83,5 @@ func (h *Handler) replayInbound(w http.ResponseWriter, r *http.Request, rc *reqC
 		h.fail(w, r, rc, err)
 		return
 	}
-	done(w, r, "/inbound/"+r.PathValue("id"), "replayed")
+	done(w, r, "/inbound/log/"+r.PathValue("id"), "replayed")
 }
