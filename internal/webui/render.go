@@ -78,6 +78,17 @@ var funcs = template.FuncMap{
 		return template.URL(v.Encode()) //nolint:gosec // encoded by url.Values
 	},
 	"str": func(v any) string { return fmt.Sprint(v) },
+	// dur writes a duration the way people do: 6h, 1h30m, 15m.
+	"dur": func(d time.Duration) string {
+		s := d.String()
+		if strings.HasSuffix(s, "m0s") {
+			s = strings.TrimSuffix(s, "0s")
+		}
+		if strings.HasSuffix(s, "h0m") {
+			s = strings.TrimSuffix(s, "0m")
+		}
+		return s
+	},
 }
 
 // parsePages parses each view template together with the layout.
