@@ -3,6 +3,7 @@ package patchbay
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -153,3 +154,22 @@ type RequestStore interface {
 	// no longer answer at all (StaleUntil before now) and returns how many.
 	PruneCacheEntries(ctx context.Context, orgID string, now time.Time, limit int) (int, error)
 }
+
+// SetStatus sets the filter's status from text: a status such as 404, a
+// class such as 5xx, or "" for any.
+func (f *RequestFilter) SetStatus(s string) error {
+	f.StatusCode, f.StatusClass = 0, 0
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch {
+	case s == "":
+	case len(s) == 3 && s[0] >= '1' && s[0] <= '5' && s[1:] == "xx":
+		f.StatusClass = int(s[0] - '0')
+	case len(s) == 3 && s[0] >= '1' && s[0] <= '5' && isDigit(s[1]) && isDigit(s[2]):
+		f.StatusCode = int(s[0]-'0')*100 + int(s[1]-'0')*10 + int(s[2]-'0')
+	default:
+		return Errorf(EINVALID, "Status must be a status such as 404 or a class such as 5xx.")
+	}
+	return nil
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -220,6 +220,7 @@ func (m *Main) Open(ctx context.Context, setup setupFlags) error {
 	m.Scheduler = &syncs.Scheduler{Syncs: m.Syncs, Interval: g.SyncInterval}
 	m.Scheduler.Start(background)
 	ui := webui.New(webui.Config{Store: m.Store, Catalog: m.Catalog, Connections: m.Connections, Deliveries: m.Deliveries,
+		Syncs: m.Syncs, Inbound: in,
 		Logger: m.Logger, Secure: strings.HasPrefix(public, "https://"), KeyIDs: ringIDs(m.Ring), Version: version})
 	api := httpapi.NewServer(httpapi.Config{Store: m.Store, Logger: m.Logger, Version: version,
 		Catalog: m.Catalog, Connections: m.Connections, Deliveries: m.Deliveries, Inbound: in, Proxy: px, Syncs: m.Syncs, UI: ui})

@@ -18,9 +18,3 @@ func (s *Server) getMe(ctx context.Context, _ *struct{}) (*body[client.Me], erro
 		RoleID: p.RoleID, Capabilities: capStrings(p.Capabilities.List()),
 	}), nil
 }
-
-// mayGrant returns EFORBIDDEN unless the caller holds every capability of
-// role roleID (narrowed by scopes): nobody hands out more than they hold.
-func (s *Server) mayGrant(ctx context.Context, roleID string, scopes []patchbay.Capability) error {
-	return patchbay.MayGrant(ctx, s.store, roleID, scopes)
-}

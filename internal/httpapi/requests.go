@@ -33,10 +33,8 @@ type listRequestsInput struct {
 func (s *Server) listRequests(ctx context.Context, in *listRequestsInput) (*body[client.List[client.APIRequest]], error) {
 	f := patchbay.RequestFilter{ConnectionID: in.ConnectionID, Source: patchbay.RequestSource(in.Source), Method: in.Method,
 		Query: in.Q, Oldest: in.Sort == "oldest", Page: in.page()}
-	if st := in.Status; len(st) == 3 && st[1:] == "xx" {
-		f.StatusClass = int(st[0] - '0')
-	} else if len(st) == 3 {
-		f.StatusCode = int(st[0]-'0')*100 + int(st[1]-'0')*10 + int(st[2]-'0')
+	if err := f.SetStatus(in.Status); err != nil {
+		return nil, err
 	}
 	if !in.Since.IsZero() {
 		f.Since = &in.Since

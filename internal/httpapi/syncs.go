@@ -6,6 +6,7 @@ import (
 
 	"github.com/patchbay/patchbay"
 	"github.com/patchbay/patchbay/client"
+	"github.com/patchbay/patchbay/internal/syncs"
 )
 
 func syncRunOut(r *patchbay.SyncRun) client.SyncRun {
@@ -201,9 +202,9 @@ type putSyncScheduleInput struct {
 }
 
 func (s *Server) putSyncSchedule(ctx context.Context, in *putSyncScheduleInput) (*body[client.SyncSchedule], error) {
-	interval, err := time.ParseDuration(in.Body.Interval)
+	interval, err := syncs.ParseInterval(in.Body.Interval)
 	if err != nil {
-		return nil, patchbay.Errorf(patchbay.EINVALID, "interval: %q is not a duration such as 15m or 6h.", in.Body.Interval)
+		return nil, err
 	}
 	sch, err := s.syncs.PutSchedule(ctx, &patchbay.SyncSchedule{ConnectionID: in.ID, EntityType: in.Body.EntityType,
 		Direction: patchbay.SyncDirection(in.Body.Direction), Interval: interval, Enabled: in.Body.Enabled})

@@ -42,32 +42,7 @@ type updateUserInput struct {
 }
 
 func (s *Server) updateUser(ctx context.Context, in *updateUserInput) (*body[client.User], error) {
-	p := patchbay.PrincipalFrom(ctx)
-	var u *patchbay.User
-	err := s.store.WithTx(ctx, func(tx patchbay.Store) error {
-		var err error
-		if u, err = tx.FindUser(ctx, p.OrgID, in.ID); err != nil {
-			return err
-		}
-		detail := map[string]any{}
-		if in.Body.Name != nil {
-			u.Name = *in.Body.Name
-			detail["name"] = u.Name
-		}
-		if in.Body.RoleID != nil && *in.Body.RoleID != u.RoleID {
-			if err := s.mayGrant(ctx, *in.Body.RoleID, nil); err != nil {
-				return err
-			}
-			detail["role_id"], detail["previous_role_id"] = *in.Body.RoleID, u.RoleID
-			u.RoleID = *in.Body.RoleID
-		}
-		if err := tx.UpdateUser(ctx, u); err != nil {
-			return err
-		}
-		a := patchbay.NewActivity(ctx, "user.update", "user", u.ID, patchbay.OutcomeSuccess)
-		a.Detail = detail
-		return tx.RecordActivity(ctx, a)
-	})
+	u, err := patchbay.UpdateUser(ctx, s.store, in.ID, patchbay.UserChange{Name: in.Body.Name, RoleID: in.Body.RoleID})
 	if err != nil {
 		return nil, err
 	}
@@ -75,18 +50,6 @@ func (s *Server) updateUser(ctx context.Context, in *updateUserInput) (*body[cli
 }
 
 func (s *Server) deleteUser(ctx context.Context, in *IDParam) (*struct{}, error) {
-	p := patchbay.PrincipalFrom(ctx)
-	err := s.store.WithTx(ctx, func(tx patchbay.Store) error {
-		u, err := tx.FindUser(ctx, p.OrgID, in.ID)
-		if err != nil {
-			return err
-		}
-		if err := tx.DeleteUser(ctx, p.OrgID, u.ID); err != nil {
-			return err
-		}
-		a := patchbay.NewActivity(ctx, "user.delete", "user", u.ID, patchbay.OutcomeSuccess)
-		a.Detail = map[string]any{"email": u.Email}
-		return tx.RecordActivity(ctx, a)
-	})
+	_, err := patchbay.RemoveUser(ctx, s.store, in.ID)
 	return nil, err
 }

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/patchbay/patchbay"
@@ -157,6 +158,16 @@ func (s *Service) PutSchedule(ctx context.Context, sch *patchbay.SyncSchedule) (
 		return nil, err
 	}
 	return sch, nil
+}
+
+// ParseInterval reads a schedule interval written as a duration such as
+// 15m or 6h; the schedule's Validate checks its bounds.
+func ParseInterval(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		return 0, patchbay.Errorf(patchbay.EINVALID, "interval: %q is not a duration such as 15m or 6h.", s)
+	}
+	return d, nil
 }
 
 func minTime(a, b time.Time) time.Time {

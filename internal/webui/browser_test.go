@@ -205,9 +205,37 @@ func TestBrowser(t *testing.T) {
 		chromedp.Submit(chromedp.CSS(`input[name=field_url]`)), chromedp.WaitVisible(chromedp.CSS(`#secret`)))
 	shot("24-signed-token-secret-once")
 
+	// Syncs, vendor requests and an inbound webhook, made through the
+	// services over an API-key connection.
+	conn := st.connection()
+	syncRun := st.pull(conn)
+	st.failedRun(conn)
+	_, retry := st.requests(conn)
+	hook := st.inboundHook(conn)
+	for _, v := range []struct{ name, path, wait string }{
+		{"25-syncs-list", "/syncs", `a[href="/syncs/` + syncRun.ID + `"]`},
+		{"26-sync-run-detail-op-log", "/syncs/" + syncRun.ID, `#oplog ul.tree ul.tree`},
+		{"27-failed-syncs", "/syncs/failed", `main table`},
+		{"28-sync-history", "/syncs/history", `main table`},
+		{"29-requests-list", "/requests", `a[href="/requests/` + retry.ID + `"]`},
+		{"30-request-detail", "/requests/" + retry.ID, `#retry-of`},
+		{"31-inbound-detail", "/inbound/log/" + hook.ID, `#replay`},
+		{"32-user-edit", "/users/" + st.editor.ID, `#user-form`},
+		{"33-role-new", "/roles/new", `#role-form`},
+	} {
+		run(v.name, chromedp.Navigate(base+v.path), chromedp.WaitVisible(chromedp.CSS(v.wait)))
+		shot(v.name)
+	}
+	run("schedule", chromedp.Navigate(base+"/connections/"+conn.ID), chromedp.WaitVisible(chromedp.CSS(`#pull-items`)),
+		chromedp.Click(chromedp.CSS(`details:has(#schedule-form) > summary`)), chromedp.SendKeys(chromedp.CSS(`#schedule-form input[name=entity_type]`), "items"),
+		chromedp.Submit(chromedp.CSS(`#schedule-form input[name=entity_type]`)), chromedp.WaitVisible(chromedp.CSS(`.notice`)))
+	shot("34-connection-syncs-and-vendor-calls")
+
 	// Phone width.
 	run("phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+"/connections"), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
 	shot("20-connections-phone")
+	run("phone syncs", chromedp.Navigate(base+"/syncs/"+syncRun.ID), chromedp.WaitVisible(chromedp.CSS(`#oplog`)))
+	shot("35-sync-run-phone")
 	run("phone detail", chromedp.Navigate(connURL), chromedp.WaitVisible(chromedp.CSS(`#state`)))
 	shot("21-connection-detail-phone")
 	run("desktop", chromedp.EmulateViewport(1280, 900))

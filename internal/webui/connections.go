@@ -107,6 +107,13 @@ type connectionData struct {
 	Charts      charts
 	ScopeChoice []scopeChoice
 	Operator    string
+	// Syncs: the connection's schedules and last runs, and the entity
+	// types its connector can pull (list endpoints in the catalog).
+	Schedules []*patchbay.SyncSchedule
+	SyncRuns  []*patchbay.SyncRun
+	Pullable  []string
+	// Requests are the last vendor calls over the connection.
+	Requests []*patchbay.APIRequest
 }
 
 type scopeChoice struct {
@@ -154,8 +161,32 @@ func (h *Handler) showConnection(w http.ResponseWriter, r *http.Request, rc *req
 			return
 		}
 	}
+	if err := h.connectionSyncs(r, rc, &d); err != nil {
+		h.fail(w, r, rc, err)
+		return
+	}
 	allowOAuthForms(w, d.Connector)
 	h.render(w, r, rc, status, "connection", c.DisplayName, d)
+}
+
+// connectionSyncs fills the connection page's sync and vendor-call
+// sections.
+func (h *Handler) connectionSyncs(r *http.Request, rc *reqCtx, d *connectionData) error {
+	ctx := r.Context()
+	var err error
+	if d.Schedules, err = h.store.ListSyncSchedules(ctx, rc.org, d.C.ID); err != nil {
+		return err
+	}
+	if d.SyncRuns, err = h.store.SyncHistory(ctx, rc.org, d.C.ID, 5); err != nil {
+		return err
+	}
+	if d.Connector != nil {
+		for _, l := range d.Connector.Lists {
+			d.Pullable = append(d.Pullable, l.Entity)
+		}
+	}
+	d.Requests, _, err = h.store.ListRequests(ctx, rc.org, patchbay.RequestFilter{ConnectionID: d.C.ID, Page: patchbay.Page{Limit: 10}})
+	return err
 }
 
 // connectionAction runs test, pause, resume, refresh or disconnect; the

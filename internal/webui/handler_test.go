@@ -226,7 +226,7 @@ func TestViewerRefused(t *testing.T) {
 	token := b.csrf()
 
 	_, page := b.do("GET", "/connections/"+conn.ID, nil)
-	for _, action := range []string{"/pause", "/test", "/disconnect", "/refresh", "/scopes"} {
+	for _, action := range []string{"/pause", "/test", "/disconnect", "/refresh", "/scopes", "/sync-pull", "/sync-schedules"} {
 		if strings.Contains(page, `action="/connections/`+conn.ID+action+`"`) {
 			t.Errorf("Viewer is offered %s", action)
 		}
@@ -239,6 +239,8 @@ func TestViewerRefused(t *testing.T) {
 		"/deliveries/dlv_x/retry", "/deliveries/retry",
 		"/endpoints", "/endpoints/ep_x/rotate", "/endpoints/ep_x/test", "/endpoints/ep_x/enable",
 		"/api-keys", "/api-keys/key_x/revoke", "/settings", "/users",
+		"/connections/" + conn.ID + "/sync-pull", "/connections/" + conn.ID + "/sync-schedules", "/inbound/log/inb_x/replay",
+		"/users/" + st.editor.ID, "/users/" + st.editor.ID + "/delete", "/roles", "/roles/rol_x", "/roles/rol_x/delete",
 	}
 	for _, path := range routes {
 		res, body := b.do("POST", path, url.Values{"csrf": {token}, "auth_mode": {"api_key"}, "url": {"https://x.example/"}, "name": {"k"}})
@@ -246,7 +248,8 @@ func TestViewerRefused(t *testing.T) {
 			t.Errorf("Viewer POST %s: %d", path, res.StatusCode)
 		}
 	}
-	for _, path := range []string{"/endpoints", "/api-keys", "/users", "/settings", "/activity"} {
+	for _, path := range []string{"/endpoints", "/api-keys", "/users", "/settings", "/activity", "/users/" + st.editor.ID,
+		"/roles/new", "/roles/" + patchbay.RoleEditor} {
 		if res, _ := b.do("GET", path, nil); res.StatusCode != http.StatusForbidden {
 			t.Errorf("Viewer GET %s: %d", path, res.StatusCode)
 		}
@@ -264,7 +267,8 @@ func TestPages(t *testing.T) {
 	b := st.browser()
 	b.login("admin@acme.test")
 	for _, path := range []string{"/connectors", "/connectors/" + fakevendor.Slug, "/connections", "/connections/" + conn.ID,
-		"/deliveries", "/endpoints", "/inbound", "/api-keys", "/users", "/activity", "/settings", "/static/style.css"} {
+		"/deliveries", "/endpoints", "/inbound", "/api-keys", "/users", "/activity", "/settings", "/static/style.css",
+		"/syncs", "/syncs/failed", "/syncs/history", "/requests", "/roles/new", "/roles/" + patchbay.RoleEditor, "/users/" + st.editor.ID} {
 		if res, body := b.do("GET", path, nil); res.StatusCode != 200 {
 			t.Errorf("GET %s: %d %s", path, res.StatusCode, body)
 		}

@@ -1,7 +1,9 @@
 package webui
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/patchbay/patchbay"
 )
@@ -11,6 +13,10 @@ func init() {
 		nav: navItem{Label: "Inbound", Path: "/inbound", Order: 50, Needs: needs(patchbay.CapConnectionsRead)},
 		routes: func(h *Handler) {
 			h.mux.HandleFunc("GET /inbound", h.authed(needs(patchbay.CapConnectionsRead), h.inboundLog))
+			// /inbound/{token} is where vendors post webhooks, so a
+			// webhook's page lives one level down.
+			h.mux.HandleFunc("GET /inbound/log/{id}", h.authed(needs(patchbay.CapConnectionsRead), h.inboundPage))
+			h.mux.HandleFunc("POST /inbound/log/{id}/replay", h.authed(needs(patchbay.CapDeliveriesRetry), h.replayInbound))
 		},
 	})
 }
@@ -33,4 +39,49 @@ func (h *Handler) inboundLog(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		return
 	}
 	h.render(w, r, rc, http.StatusOK, "inbound", "Inbound webhooks", d)
+}
+
+type inboundHookData struct {
+	W          *patchbay.InboundWebhook
+	Connection string
+	Headers    []headerLine
+	Payload    string
+	CanReplay  bool
+}
+
+type headerLine struct{ Name, Value string }
+
+func (h *Handler) inboundPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	hook, err := h.store.FindInbound(r.Context(), rc.org, r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, rc, err)
+		return
+	}
+	d := inboundHookData{W: hook, Connection: hook.ConnectionID, Payload: string(hook.Payload),
+		CanReplay: h.cfg.Inbound != nil && hook.Verified}
+	if c, err := h.cfg.Connections.Get(r.Context(), hook.ConnectionID); err == nil {
+		d.Connection = c.DisplayName
+	}
+	// The headers were redacted of secrets when the webhook was stored.
+	names := slices.Sorted(maps.Keys(hook.Headers))
+	for _, n := range names {
+		for _, v := range hook.Headers[n] {
+			d.Headers = append(d.Headers, headerLine{Name: n, Value: v})
+		}
+	}
+	h.render(w, r, rc, http.StatusOK, "inboundhook", "Inbound webhook "+hook.ID, d)
+}
+
+// replayInbound forwards a verified webhook again, as
+// POST /v1/inbound/{id}/replay does.
+func (h *Handler) replayInbound(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	if h.cfg.Inbound == nil {
+		h.renderError(w, r, rc, http.StatusServiceUnavailable, "Unavailable", "Inbound webhooks are not handled on this server.")
+		return
+	}
+	if _, err := h.cfg.Inbound.Replay(r.Context(), r.PathValue("id")); err != nil {
+		h.fail(w, r, rc, err)
+		return
+	}
+	done(w, r, "/inbound/log/"+r.PathValue("id"), "replayed")
 }

@@ -78,6 +78,17 @@ var funcs = template.FuncMap{
 		return template.URL(v.Encode()) //nolint:gosec // encoded by url.Values
 	},
 	"str": func(v any) string { return fmt.Sprint(v) },
+	// dur writes a duration the way people do: 6h, 1h30m, 15m.
+	"dur": func(d time.Duration) string {
+		s := d.String()
+		if strings.HasSuffix(s, "m0s") {
+			s = strings.TrimSuffix(s, "0s")
+		}
+		if strings.HasSuffix(s, "h0m") {
+			s = strings.TrimSuffix(s, "0m")
+		}
+		return s
+	},
 }
 
 // parsePages parses each view template together with the layout.
@@ -101,17 +112,24 @@ func parsePages() map[string]*template.Template {
 // notices are the messages a redirect after a successful action may show;
 // the URL names one by key, so no text travels in it.
 var notices = map[string]string{
-	"connected":    "Connected. Patchbay tested the credential with the vendor.",
-	"paused":       "Paused. Patchbay will not deliver over this connection until you resume it.",
-	"resumed":      "Resumed. The test call passed and the connection is active again.",
-	"tested":       "Test finished; the outcome is below.",
-	"refreshed":    "Credential refreshed.",
-	"disconnected": "Disconnected. The credential was removed.",
-	"retried":      "Retry queued. The delivery log shows the new attempt as soon as it runs.",
-	"test-sent":    "Test event queued for this endpoint. Its delivery appears below and in the delivery log.",
-	"saved":        "Saved.",
-	"revoked":      "Key revoked. It stops working at once.",
-	"enabled":      "Endpoint enabled again.",
+	"connected":      "Connected. Patchbay tested the credential with the vendor.",
+	"paused":         "Paused. Patchbay will not deliver over this connection until you resume it.",
+	"resumed":        "Resumed. The test call passed and the connection is active again.",
+	"tested":         "Test finished; the outcome is below.",
+	"refreshed":      "Credential refreshed.",
+	"disconnected":   "Disconnected. The credential was removed.",
+	"retried":        "Retry queued. The delivery log shows the new attempt as soon as it runs.",
+	"test-sent":      "Test event queued for this endpoint. Its delivery appears below and in the delivery log.",
+	"saved":          "Saved.",
+	"revoked":        "Key revoked. It stops working at once.",
+	"enabled":        "Endpoint enabled again.",
+	"pulled":         "Pull finished; the run is below.",
+	"schedule-saved": "Schedule saved.",
+	"replayed":       "Webhook forwarded again as a new event.",
+	"user-saved":     "User saved.",
+	"user-deleted":   "User deleted. They can no longer sign in.",
+	"role-saved":     "Role saved.",
+	"role-deleted":   "Role deleted.",
 }
 
 // render writes a full page.

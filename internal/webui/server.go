@@ -22,6 +22,8 @@ import (
 	"github.com/patchbay/patchbay/internal/connection"
 	"github.com/patchbay/patchbay/internal/connector"
 	"github.com/patchbay/patchbay/internal/delivery"
+	"github.com/patchbay/patchbay/internal/inbound"
+	"github.com/patchbay/patchbay/internal/syncs"
 )
 
 //go:embed templates/*.html
@@ -42,8 +44,13 @@ type Config struct {
 	Catalog     Catalog
 	Connections *connection.Service
 	Deliveries  *delivery.Service
-	Logger      *slog.Logger
-	Now         func() time.Time // patchbay.Now when nil
+	// Syncs runs pulls and keeps schedules; the sync pages offer no
+	// actions when nil.
+	Syncs *syncs.Service
+	// Inbound replays received vendor webhooks; no Replay button when nil.
+	Inbound *inbound.Service
+	Logger  *slog.Logger
+	Now     func() time.Time // patchbay.Now when nil
 	// Secure marks the session cookie Secure even on plain HTTP requests
 	// (the public URL is https behind a TLS-terminating proxy).
 	Secure bool

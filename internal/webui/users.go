@@ -13,6 +13,9 @@ func init() {
 		routes: func(h *Handler) {
 			h.mux.HandleFunc("GET /users", h.authed(needs(patchbay.CapUsersManage), h.users))
 			h.mux.HandleFunc("POST /users", h.authed(needs(patchbay.CapUsersManage), h.addUser))
+			h.mux.HandleFunc("GET /users/{id}", h.authed(needs(patchbay.CapUsersManage), h.userPage))
+			h.mux.HandleFunc("POST /users/{id}", h.authed(needs(patchbay.CapUsersManage), h.updateUser))
+			h.mux.HandleFunc("POST /users/{id}/delete", h.authed(needs(patchbay.CapUsersManage, patchbay.CapDelete), h.deleteUser))
 		},
 	})
 }
@@ -68,4 +71,68 @@ func (h *Handler) addUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		return
 	}
 	h.showUsers(w, r, rc, http.StatusOK, usersData{Created: u, Password: generated})
+}
+
+type userData struct {
+	U     *patchbay.User
+	Roles []*patchbay.Role
+	Self  bool
+	Error string
+}
+
+func (h *Handler) userPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	h.showUser(w, r, rc, http.StatusOK, nil, "")
+}
+
+// showUser renders the edit page of the user in the path, or of u (the
+// values just posted) with an error.
+func (h *Handler) showUser(w http.ResponseWriter, r *http.Request, rc *reqCtx, status int, u *patchbay.User, msg string) {
+	if u == nil {
+		var err error
+		if u, err = h.store.FindUser(r.Context(), rc.org, r.PathValue("id")); err != nil {
+			h.fail(w, r, rc, err)
+			return
+		}
+	}
+	roles, err := h.roles(r, rc.org)
+	if err != nil {
+		h.fail(w, r, rc, err)
+		return
+	}
+	h.render(w, r, rc, status, "user", u.Email, userData{U: u, Roles: roles, Self: u.ID == rc.user.ID, Error: msg})
+}
+
+// updateUser changes a user's name and role with patchbay.UpdateUser, as
+// PATCH /v1/users/{id} does.
+func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	name, role := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("role_id")
+	ch := patchbay.UserChange{Name: &name}
+	if role != "" {
+		ch.RoleID = &role
+	}
+	if _, err := patchbay.UpdateUser(r.Context(), h.store, r.PathValue("id"), ch); err != nil {
+		if code := patchbay.ErrorCode(err); code == patchbay.EINVALID || code == patchbay.EFORBIDDEN {
+			u, ferr := h.store.FindUser(r.Context(), rc.org, r.PathValue("id"))
+			if ferr != nil {
+				h.fail(w, r, rc, ferr)
+				return
+			}
+			u.Name = name
+			h.showUser(w, r, rc, http.StatusBadRequest, u, patchbay.ErrorMessage(err))
+			return
+		}
+		h.fail(w, r, rc, err)
+		return
+	}
+	done(w, r, "/users/"+r.PathValue("id"), "user-saved")
+}
+
+// deleteUser deletes a user with patchbay.RemoveUser, as
+// DELETE /v1/users/{id} does.
+func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	if _, err := patchbay.RemoveUser(r.Context(), h.store, r.PathValue("id")); err != nil {
+		h.fail(w, r, rc, err)
+		return
+	}
+	done(w, r, "/users", "user-deleted")
 }
