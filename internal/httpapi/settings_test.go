@@ -20,8 +20,10 @@ func TestSettingsUpdateKeepsUnnamedFields(t *testing.T) {
 		f.must(http.StatusOK, "GET", "/v1/settings", key, nil, &st)
 		return st
 	}
-	st := put(http.StatusOK, map[string]any{"max_attempts": 4, "retry_schedule": []string{"30s", "2m0s"}, "request_retention_days": 7})
-	st = put(http.StatusOK, map[string]any{"inbound_retention_days": 10})
+	if st := put(http.StatusOK, map[string]any{"max_attempts": 4, "retry_schedule": []string{"30s", "2m0s"}, "request_retention_days": 7}); st.MaxAttempts != 4 {
+		t.Fatalf("after the first change: %+v", st)
+	}
+	st := put(http.StatusOK, map[string]any{"inbound_retention_days": 10})
 	if st.MaxAttempts != 4 || !slices.Equal(st.RetrySchedule, []string{"30s", "2m0s"}) || st.RequestRetentionDays != 7 ||
 		st.InboundRetentionDays != 10 || st.DeliveryRetentionDays != 30 {
 		t.Errorf("after changing one field: %+v", st)
