@@ -1,6 +1,9 @@
 package patchbay
 
-import "context"
+import (
+	"context"
+	"unicode/utf8"
+)
 
 // UserChange is a change to a user; nil fields stay as they are.
 type UserChange struct {
@@ -166,4 +169,34 @@ func capNames(caps []Capability) []string {
 		out[i] = string(c)
 	}
 	return out
+}
+
+// ChangePassword sets a new password for the calling user, who proves the
+// current one, and clears MustChangePassword. It is recorded in the
+// activity log.
+func ChangePassword(ctx context.Context, s Store, current, next string) error {
+	p := PrincipalFrom(ctx)
+	if p.ActorType != ActorUser {
+		return Errorf(EFORBIDDEN, "Only a signed-in user can change their password.")
+	}
+	u, err := s.FindUser(ctx, p.OrgID, p.ActorID)
+	if err != nil {
+		return err
+	}
+	if !CheckPassword(u.PasswordHash, current) {
+		return Errorf(EINVALID, "The current password is not right.")
+	}
+	if n := utf8.RuneCountInString(next); n < MinPasswordLength || len(next) > 1024 {
+		return Errorf(EINVALID, "The new password must be %d to 1024 characters.", MinPasswordLength)
+	}
+	if next == current {
+		return Errorf(EINVALID, "The new password must differ from the current one.")
+	}
+	u.PasswordHash, u.MustChangePassword = HashPassword(next), false
+	return s.WithTx(ctx, func(tx Store) error {
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return tx.RecordActivity(ctx, NewActivity(ctx, "user.password_change", "user", u.ID, OutcomeSuccess))
+	})
 }

@@ -107,7 +107,8 @@ func newStack(t *testing.T, now func() time.Time, cfg webui.Config) *stack {
 		t.Fatal(err)
 	}
 	st.admin = st.org.Admin
-	st.admin.PasswordHash = patchbay.HashPassword(password)
+	st.admin.PasswordHash = patchbay.HashPassword(password) // chosen here, so not one to change at first login
+	st.admin.MustChangePassword = false
 	if err := st.store.UpdateUser(ctx, st.admin); err != nil {
 		t.Fatal(err)
 	}

@@ -121,6 +121,7 @@ var notices = map[string]string{
 	"retried":        "Retry queued. The delivery log shows the new attempt as soon as it runs.",
 	"test-sent":      "Test event queued for this endpoint. Its delivery appears below and in the delivery log.",
 	"saved":          "Saved.",
+	"password":       "Your password is changed.",
 	"revoked":        "Key revoked. It stops working at once.",
 	"enabled":        "Endpoint enabled again.",
 	"pulled":         "Pull finished; the run is below.",

@@ -217,6 +217,16 @@ func (h *Handler) authed(needs []patchbay.Capability, fn handlerFunc) http.Handl
 			h.renderError(w, r, nil, http.StatusUnauthorized, "Signed out", "Your session has ended. Sign in again.")
 			return
 		}
+		if rc.user.MustChangePassword && r.URL.Path != passwordPath && r.URL.Path != "/logout" {
+			// A generated password is replaced before anything else.
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, passwordPath+"?next="+safeNext(r.URL.RequestURI()), http.StatusSeeOther) //nolint:gosec // a path of this server, escaped
+				return
+			}
+			h.renderError(w, r, rc, http.StatusForbidden, "Change your password first",
+				"Your password was generated for you. Choose your own password before you go on.")
+			return
+		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			if !checkCSRF(rc.csrf, r.PostFormValue("csrf")) {
 				h.renderError(w, r, rc, http.StatusForbidden, "Form expired",
