@@ -43,6 +43,15 @@ func (s *Store) CreateEvent(ctx context.Context, ev *patchbay.Event) (*patchbay.
 	return ev, true, nil
 }
 
+// queuePlans runs the dialect's QueueTx in the transaction t.
+func (t *Store) queuePlans(ctx context.Context) error {
+	if t.cfg.Dialect.QueueTx == "" {
+		return nil
+	}
+	_, err := t.w.ExecContext(ctx, t.cfg.Dialect.QueueTx)
+	return err
+}
+
 // CreateEvents implements patchbay.DeliveryStore.
 func (s *Store) CreateEvents(ctx context.Context, evs []*patchbay.Event) error {
 	now := s.now()
@@ -266,6 +275,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now, until ti
 	// (relaxed.go).
 	var out []*patchbay.Delivery
 	err := s.inRelaxedTx(ctx, func(t *Store) error {
+		if err := t.queuePlans(ctx); err != nil {
+			return err
+		}
 		for _, where := range []string{
 			`status IN ('pending', 'retrying') AND next_attempt_at <= $3 ORDER BY next_attempt_at`,
 			`status = 'sending' AND lease_until < $3 ORDER BY lease_until`,
@@ -295,6 +307,9 @@ func (s *Store) FinishAttempts(ctx context.Context, owner string, results []patc
 	// Relaxed: an outcome lost to a power failure only means the delivery
 	// is attempted again (relaxed.go).
 	err := s.inRelaxedTx(ctx, func(t *Store) error {
+		if err := t.queuePlans(ctx); err != nil {
+			return err
+		}
 		stored, err := t.finishDeliveries(ctx, owner, results)
 		if err != nil {
 			return err
@@ -384,19 +399,24 @@ func (s *Store) finishDeliveries(ctx context.Context, owner string, results []pa
 	results = unique
 	stored := make(map[*patchbay.Delivery]bool, len(results))
 	now := s.now()
-	types := []string{"text", "text", "integer", "integer", "timestamptz", "timestamptz", "integer", "text", "timestamptz"}
+	types := []string{"text", "text", "integer", "integer", "timestamptz", "timestamptz", "integer", "text", "timestamptz", "text"}
 	for len(results) > 0 {
 		n := min(len(results), 100)
 		q := query{positional: s.cfg.Dialect.Positional}
+		// was is the status the worker saw, compared row by row: a
+		// constant status = 'sending' let PostgreSQL drive the update from
+		// the partial index of sending rows, which it took for a few dozen
+		// on a table not yet analyzed, and compare each of thousands with
+		// every row here (150 ms for 100 rows instead of under 5).
 		q.sql.WriteString(`WITH r (id, status, attempts, round_attempts, next_attempt_at, last_attempt_at, last_status_code,
-			last_error, delivered_at) AS (VALUES `)
+			last_error, delivered_at, was) AS (VALUES `)
 		for i, res := range results[:n] {
 			d := res.Delivery
 			if i > 0 {
 				q.sql.WriteString(", ")
 			}
 			vals := []any{d.ID, string(d.Status), d.Attempts, d.RoundAttempts, utc(&d.NextAttemptAt), utc(d.LastAttemptAt),
-				d.LastStatusCode, d.LastError, utc(d.DeliveredAt)}
+				d.LastStatusCode, d.LastError, utc(d.DeliveredAt), string(patchbay.DeliverySending)}
 			q.sql.WriteString("(")
 			for j, v := range vals {
 				if j > 0 {
@@ -410,7 +430,7 @@ func (s *Store) finishDeliveries(ctx context.Context, owner string, results []pa
 			next_attempt_at = r.next_attempt_at, last_attempt_at = r.last_attempt_at, last_status_code = r.last_status_code,
 			last_error = r.last_error, delivered_at = r.delivered_at, lease_owner = '', lease_until = NULL, updated_at = ` +
 			q.bind(now, "timestamptz") + ` FROM r WHERE deliveries.id = r.id AND deliveries.lease_owner = ` + q.bind(owner, "text") +
-			` AND deliveries.status = 'sending' RETURNING deliveries.id`)
+			` AND deliveries.status = r.was RETURNING deliveries.id`)
 		rows, err := s.w.QueryContext(ctx, q.sql.String(), q.args...)
 		ids, err := collect(rows, err, func(r *sql.Rows) (string, error) {
 			var id string

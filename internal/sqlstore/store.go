@@ -49,6 +49,10 @@ type Dialect struct {
 	// relaxed.go). Empty: such transactions commit like any other.
 	RelaxTx   string
 	RelaxConn [2]string
+	// QueueTx is run first in the transactions that claim and finish queue
+	// rows, to keep their plans on the indexes whatever the statistics say
+	// (see ClaimDeliveries and finishDeliveries).
+	QueueTx string
 	// MigrateOptions are extra options for the migration provider, such as
 	// a lock that keeps replicas from migrating at once.
 	MigrateOptions []goose.ProviderOption
