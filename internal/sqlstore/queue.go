@@ -43,12 +43,12 @@ func (s *Store) CreateEvent(ctx context.Context, ev *patchbay.Event) (*patchbay.
 	return ev, true, nil
 }
 
-// queuePlans runs the dialect's QueueTx in the transaction t.
-func (t *Store) queuePlans(ctx context.Context) error {
-	if t.cfg.Dialect.QueueTx == "" {
+// queuePlans runs the dialect's QueueTx in the transaction s is in.
+func (s *Store) queuePlans(ctx context.Context) error {
+	if s.cfg.Dialect.QueueTx == "" {
 		return nil
 	}
-	_, err := t.w.ExecContext(ctx, t.cfg.Dialect.QueueTx)
+	_, err := s.w.ExecContext(ctx, s.cfg.Dialect.QueueTx)
 	return err
 }
 
