@@ -97,7 +97,7 @@ func NewEngine(cfg EngineConfig) *Engine {
 		cfg.Now = patchbay.Now
 	}
 	e := &Engine{cfg: cfg, owner: patchbay.NewID("eng"), wake: make(chan struct{}, 1), limits: map[string]*rate.Limiter{},
-		results: make(chan patchbay.AttemptResult, 4*cfg.Workers), handoff: make(chan *job, 16*cfg.Workers),
+		results: make(chan patchbay.AttemptResult, 4*cfg.Workers), handoff: make(chan *job, 64*cfg.Workers),
 		settings: map[string]cachedSettings{}}
 	e.free.Store(int64(cap(e.handoff)))
 	return e
