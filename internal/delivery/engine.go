@@ -172,11 +172,16 @@ func (e *Engine) Start(ctx context.Context) {
 		}()
 	}
 	e.running.Store(true)
-	e.done.Add(2)
-	go func() {
-		defer e.done.Done()
-		e.record(ctx)
-	}()
+	// Two recorders: one gathers outcomes while the other's write is in
+	// the database (on PostgreSQL both write at once).
+	const recorders = 2
+	e.done.Add(recorders + 1)
+	for range recorders {
+		go func() {
+			defer e.done.Done()
+			e.record(ctx)
+		}()
+	}
 	go func() {
 		defer e.done.Done()
 		e.claim(ctx, jobs)
