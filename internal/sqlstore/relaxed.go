@@ -51,26 +51,12 @@ func (s *Store) inRelaxedTx(ctx context.Context, fn func(*Store) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	txs := *s
-	txs.r, txs.w, txs.tx = tx, tx, tx
-	defer func() {
-		if v := recover(); v != nil {
-			_ = tx.Rollback()
-			panic(v)
+	return s.run(tx, func(t *Store) error {
+		if d.RelaxTx != "" {
+			if _, err := t.w.ExecContext(ctx, d.RelaxTx); err != nil {
+				return fmt.Errorf("relax commit: %w", err)
+			}
 		}
-	}()
-	if d.RelaxTx != "" {
-		if _, err := tx.ExecContext(ctx, d.RelaxTx); err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("relax commit: %w", err)
-		}
-	}
-	if err := fn(&txs); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+		return fn(t)
+	})
 }

@@ -140,6 +140,12 @@ func (s *Store) WithTx(ctx context.Context, fn func(patchbay.Store) error) error
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	return s.run(tx, func(t *Store) error { return fn(t) })
+}
+
+// run calls fn with a Store whose every call belongs to tx, then commits
+// tx, or rolls it back when fn fails or panics.
+func (s *Store) run(tx *sql.Tx, fn func(*Store) error) error {
 	txs := *s
 	txs.r, txs.w, txs.tx = tx, tx, tx
 	defer func() {
