@@ -55,13 +55,7 @@ func (s *Store) ListActivity(ctx context.Context, orgID string, f patchbay.Activ
 	if f.TargetID != "" {
 		q.and("target_id = " + q.arg(f.TargetID))
 	}
-	if f.Since != nil {
-		q.and("created_at >= " + q.arg(utc(f.Since)))
-	}
-	if f.Until != nil {
-		q.and("created_at < " + q.arg(utc(f.Until)))
-	}
-	tail, err := q.page(f.Page, "created_at")
+	tail, err := q.createdPage(f.Since, f.Until, f.Page, false)
 	if err != nil {
 		return nil, "", err
 	}

@@ -75,19 +75,7 @@ func (s *Store) ListRequests(ctx context.Context, orgID string, f patchbay.Reque
 	if f.Query != "" {
 		q.and(`lower(path) LIKE ` + q.arg(likePattern(f.Query)) + ` ESCAPE '\'`)
 	}
-	if f.Since != nil {
-		q.and("created_at >= " + q.arg(utc(f.Since)))
-	}
-	if f.Until != nil {
-		q.and("created_at < " + q.arg(utc(f.Until)))
-	}
-	var tail string
-	var err error
-	if f.Oldest {
-		tail, err = q.pageAscending(f.Page, "created_at")
-	} else {
-		tail, err = q.page(f.Page, "created_at")
-	}
+	tail, err := q.createdPage(f.Since, f.Until, f.Page, f.Oldest)
 	if err != nil {
 		return nil, "", err
 	}

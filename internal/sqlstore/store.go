@@ -266,6 +266,21 @@ func (q *query) bind(v any, pgType string) string {
 // and adds a condition to the WHERE clause.
 func (q *query) and(cond string) { q.where = append(q.where, cond) }
 
+// createdPage bounds a list to rows created in [since, until) (either may
+// be nil) and returns its paging clause: newest first, or oldest first.
+func (q *query) createdPage(since, until *time.Time, p patchbay.Page, oldest bool) (string, error) {
+	if since != nil {
+		q.and("created_at >= " + q.arg(utc(since)))
+	}
+	if until != nil {
+		q.and("created_at < " + q.arg(utc(until)))
+	}
+	if oldest {
+		return q.pageAscending(p, "created_at")
+	}
+	return q.page(p, "created_at")
+}
+
 // page adds the cursor condition for a list ordered by (timeCol, id)
 // descending and returns the ORDER BY and LIMIT clause. It asks for one row
 // more than the page holds, so nextCursor can tell whether a page follows.

@@ -82,13 +82,7 @@ func (s *Store) ListSyncRuns(ctx context.Context, orgID string, f patchbay.SyncR
 			q.and(col + " = " + q.arg(v))
 		}
 	}
-	if f.From != nil {
-		q.and("created_at >= " + q.arg(utc(f.From)))
-	}
-	if f.To != nil {
-		q.and("created_at < " + q.arg(utc(f.To)))
-	}
-	tail, err := q.page(f.Page, "created_at")
+	tail, err := q.createdPage(f.From, f.To, f.Page, false)
 	if err != nil {
 		return nil, "", err
 	}
