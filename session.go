@@ -28,6 +28,9 @@ type SessionStore interface {
 	// DeleteSession removes a session; removing a missing one is not an
 	// error.
 	DeleteSession(ctx context.Context, tokenHash string) error
+	// DeleteUserSessions removes every session of the user but the one
+	// with token hash keep ("" keeps none) and returns how many it removed.
+	DeleteUserSessions(ctx context.Context, userID, keep string) (int, error)
 	// DeleteExpiredSessions removes sessions whose absolute expiry is
 	// before t and returns how many it removed.
 	DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error)

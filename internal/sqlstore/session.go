@@ -42,6 +42,16 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
 	return err
 }
 
+// DeleteUserSessions implements patchbay.SessionStore.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID, keep string) (int, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2`, userID, keep)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
 // DeleteExpiredSessions implements patchbay.SessionStore.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error) {
 	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < $1`, utc(&before))

@@ -10,6 +10,7 @@ import (
 var sessionTests = []testCase{
 	{"Lifecycle", testSessionLifecycle},
 	{"Expired", testSessionExpired},
+	{"DeleteUserSessions", testDeleteUserSessions},
 	{"DailyDeliveries", testDailyDeliveries},
 }
 
@@ -102,5 +103,28 @@ func testDailyDeliveries(t *testing.T, e *env) {
 	}
 	if _, err := e.s.DailyDeliveries(e.ctx, org.ID, patchbay.DeliveryStatsFilter{Since: e.now().Add(48 * time.Hour)}); patchbay.ErrorCode(err) != patchbay.EINVALID {
 		t.Errorf("empty range: %v", err)
+	}
+}
+
+func testDeleteUserSessions(t *testing.T, e *env) {
+	org := e.org(t, "Acme")
+	ada, bob := e.user(t, org.ID, "ada@acme.test"), e.user(t, org.ID, "bob@acme.test")
+	for _, s := range []*patchbay.Session{
+		{TokenHash: "ada-1", UserID: ada.ID}, {TokenHash: "ada-2", UserID: ada.ID}, {TokenHash: "ada-3", UserID: ada.ID},
+		{TokenHash: "bob-1", UserID: bob.ID},
+	} {
+		s.OrgID, s.ExpiresAt = org.ID, e.clock.Now().Add(time.Hour)
+		must(t, e.s.CreateSession(e.ctx, s), "CreateSession")
+	}
+	n, err := e.s.DeleteUserSessions(e.ctx, ada.ID, "ada-2")
+	must(t, err, "DeleteUserSessions")
+	if n != 2 {
+		t.Errorf("DeleteUserSessions removed %d, want 2", n)
+	}
+	for hash, want := range map[string]bool{"ada-1": false, "ada-2": true, "ada-3": false, "bob-1": true} {
+		_, err := e.s.FindSession(e.ctx, hash)
+		if got := err == nil; got != want {
+			t.Errorf("session %s kept = %v (%v), want %v", hash, got, err, want)
+		}
 	}
 }

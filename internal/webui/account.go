@@ -51,6 +51,10 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, rc *req
 		h.render(w, r, rc, http.StatusBadRequest, "password", "Change your password", d)
 		return
 	}
+	// Whoever knew the old password is signed out everywhere else.
+	if _, err := h.store.DeleteUserSessions(r.Context(), rc.user.ID, hashToken(rc.token)); err != nil {
+		h.logger.WarnContext(r.Context(), "end other sessions", "error", err.Error())
+	}
 	if next == "/" || next == passwordPath {
 		next = "/connections"
 	}

@@ -20,6 +20,8 @@ func TestMustChangePassword(t *testing.T) {
 	if err := st.store.UpdateUser(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
+	early := st.browser() // another sign-in, ended by the change
+	early.login(u.Email)
 	b := st.browser()
 	b.login(u.Email)
 	res, _ := b.do("GET", "/deliveries", nil)
@@ -64,6 +66,9 @@ func TestMustChangePassword(t *testing.T) {
 	stored, err := st.store.FindUser(context.Background(), u.OrgID, u.ID)
 	if err != nil || stored.MustChangePassword || !patchbay.CheckPassword(stored.PasswordHash, fresh) {
 		t.Errorf("stored user %+v (%v): want the new password and the flag cleared", stored, err)
+	}
+	if res, _ := early.do("GET", "/connections", nil); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("a session from before the change: %d, want 303 to sign in again", res.StatusCode)
 	}
 	other := st.browser()
 	if res, _ := other.do("POST", "/login", url.Values{"email": {u.Email}, "password": {password}}); res.StatusCode != http.StatusUnauthorized {
