@@ -150,3 +150,12 @@ func (s CapabilitySet) List() []Capability {
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
+
+// CapabilityNames returns caps as strings, in their order.
+func CapabilityNames(caps []Capability) []string {
+	out := make([]string, len(caps))
+	for i, c := range caps {
+		out[i] = string(c)
+	}
+	return out
+}

@@ -98,7 +98,7 @@ func AddRole(ctx context.Context, s Store, r *Role) error {
 			return err
 		}
 		a := NewActivity(ctx, "role.create", "role", r.ID, OutcomeSuccess)
-		a.Detail = map[string]any{"name": r.Name, "capabilities": capNames(r.Capabilities)}
+		a.Detail = map[string]any{"name": r.Name, "capabilities": CapabilityNames(r.Capabilities)}
 		return tx.RecordActivity(ctx, a)
 	})
 }
@@ -117,7 +117,7 @@ func ChangeRole(ctx context.Context, s Store, id string, change Role) (*Role, er
 		if r, err = tx.FindRole(ctx, p.OrgID, id); err != nil {
 			return err
 		}
-		previous := capNames(r.Capabilities)
+		previous := CapabilityNames(r.Capabilities)
 		r.Name, r.Description, r.Capabilities = change.Name, change.Description, change.Capabilities
 		if err := r.Validate(); err != nil {
 			return err
@@ -127,7 +127,7 @@ func ChangeRole(ctx context.Context, s Store, id string, change Role) (*Role, er
 			return err
 		}
 		a := NewActivity(ctx, "role.update", "role", r.ID, OutcomeSuccess)
-		a.Detail = map[string]any{"name": r.Name, "capabilities": capNames(r.Capabilities), "previous_capabilities": previous}
+		a.Detail = map[string]any{"name": r.Name, "capabilities": CapabilityNames(r.Capabilities), "previous_capabilities": previous}
 		return tx.RecordActivity(ctx, a)
 	})
 	if err != nil {
@@ -161,14 +161,6 @@ func RemoveRole(ctx context.Context, s Store, id string) (*Role, error) {
 		return nil, err
 	}
 	return r, nil
-}
-
-func capNames(caps []Capability) []string {
-	out := make([]string, len(caps))
-	for i, c := range caps {
-		out[i] = string(c)
-	}
-	return out
 }
 
 // ChangePassword sets a new password for the calling user, who proves the

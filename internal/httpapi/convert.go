@@ -17,14 +17,6 @@ func utcPtr(t *time.Time) *time.Time {
 	return &v
 }
 
-func capStrings(caps []patchbay.Capability) []string {
-	out := make([]string, len(caps))
-	for i, c := range caps {
-		out[i] = string(c)
-	}
-	return out
-}
-
 func toCaps(names []string) []patchbay.Capability {
 	out := make([]patchbay.Capability, len(names))
 	for i, n := range names {
@@ -35,7 +27,7 @@ func toCaps(names []string) []patchbay.Capability {
 
 func apiKeyOut(k *patchbay.APIKey) client.APIKey {
 	return client.APIKey{
-		ID: k.ID, Name: k.Name, Prefix: k.Prefix, RoleID: k.RoleID, Scopes: capStrings(k.Scopes),
+		ID: k.ID, Name: k.Name, Prefix: k.Prefix, RoleID: k.RoleID, Scopes: patchbay.CapabilityNames(k.Scopes),
 		RateLimit: k.RateLimit, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt.UTC(),
 		LastUsedAt: utcPtr(k.LastUsedAt), ExpiresAt: utcPtr(k.ExpiresAt), RevokedAt: utcPtr(k.RevokedAt),
 	}
@@ -50,7 +42,7 @@ func userOut(u *patchbay.User) client.User {
 
 func roleOut(r *patchbay.Role) client.Role {
 	out := client.Role{ID: r.ID, Name: r.Name, Description: r.Description,
-		Capabilities: capStrings(r.Capabilities), Builtin: r.Builtin}
+		Capabilities: patchbay.CapabilityNames(r.Capabilities), Builtin: r.Builtin}
 	if !r.Builtin {
 		out.CreatedAt, out.UpdatedAt = utcPtr(&r.CreatedAt), utcPtr(&r.UpdatedAt)
 	}

@@ -15,6 +15,6 @@ func (s *Server) getMe(ctx context.Context, _ *struct{}) (*body[client.Me], erro
 	}
 	return respond(client.Me{
 		OrgID: org.ID, OrgName: org.Name, ActorType: p.ActorType, ActorID: p.ActorID, ActorName: p.ActorName,
-		RoleID: p.RoleID, Capabilities: capStrings(p.Capabilities.List()),
+		RoleID: p.RoleID, Capabilities: patchbay.CapabilityNames(p.Capabilities.List()),
 	}), nil
 }
