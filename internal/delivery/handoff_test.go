@@ -16,7 +16,6 @@ type stubHandoff struct {
 	room       int
 	until      time.Time
 	woken      int
-	released   int
 	dispatched []*patchbay.Delivery
 	events     map[string]*patchbay.Event
 	endpoints  map[string]*patchbay.Endpoint
@@ -30,7 +29,7 @@ func (h *stubHandoff) Reserve(n int) (string, time.Time, int) {
 	return "eng_stub", h.until, granted
 }
 
-func (h *stubHandoff) Release(n int) { h.released += n; h.room += n }
+func (h *stubHandoff) Release(n int) { h.room += n }
 
 func (h *stubHandoff) Dispatch(ds []*patchbay.Delivery, events map[string]*patchbay.Event, endpoints map[string]*patchbay.Endpoint) {
 	h.dispatched = append(h.dispatched, ds...)

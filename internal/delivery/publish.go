@@ -141,7 +141,7 @@ func (s *Service) publish(ctx context.Context, events []EventInput) ([]Published
 			evByID[ev.ID] = ev
 			out[i].Deliveries = len(eps)
 		}
-		leased, granted = s.lease(h, ds, granted)
+		leased, granted = leaseTo(h, ds)
 		if err := tx.CreateDeliveries(ctx, ds); err != nil {
 			return err
 		}
@@ -173,15 +173,12 @@ type handoff interface {
 	Dispatch(ds []*patchbay.Delivery, events map[string]*patchbay.Event, endpoints map[string]*patchbay.Endpoint)
 }
 
-// lease marks as many pending deliveries of ds as h has room for as
-// claimed by h's engine, and returns them and the room h granted. The
-// room of an earlier try of the same transaction (held) is given back
-// first.
-func (s *Service) lease(h handoff, ds []*patchbay.Delivery, held int) ([]*patchbay.Delivery, int) {
+// leaseTo marks as many pending deliveries of ds as h has room for as
+// claimed by h's engine, and returns them and the room h granted.
+func leaseTo(h handoff, ds []*patchbay.Delivery) ([]*patchbay.Delivery, int) {
 	if h == nil {
 		return nil, 0
 	}
-	h.Release(held)
 	pending := 0
 	for _, d := range ds {
 		if d.Status == patchbay.DeliveryPending {
