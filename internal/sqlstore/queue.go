@@ -152,19 +152,7 @@ func (s *Store) insertRows(ctx context.Context, table, columns string, rows [][]
 		n := min(chunk, len(rows))
 		q := query{positional: s.cfg.Dialect.Positional}
 		q.sql.WriteString("INSERT INTO " + table + " (" + columns + ") VALUES ")
-		for i, row := range rows[:n] {
-			if i > 0 {
-				q.sql.WriteString(", ")
-			}
-			q.sql.WriteString("(")
-			for j, v := range row {
-				if j > 0 {
-					q.sql.WriteString(", ")
-				}
-				q.sql.WriteString(q.bind(v, ""))
-			}
-			q.sql.WriteString(")")
-		}
+		q.values(rows[:n], nil)
 		if _, err := s.w.ExecContext(ctx, q.sql.String(), q.args...); err != nil {
 			return err
 		}
@@ -398,22 +386,13 @@ func (s *Store) finishDeliveries(ctx context.Context, owner string, results []pa
 		// every row here (150 ms for 100 rows instead of under 5).
 		q.sql.WriteString(`WITH r (id, status, attempts, round_attempts, next_attempt_at, last_attempt_at, last_status_code,
 			last_error, delivered_at, was) AS (VALUES `)
+		vals := make([][]any, n)
 		for i, res := range results[:n] {
 			d := res.Delivery
-			if i > 0 {
-				q.sql.WriteString(", ")
-			}
-			vals := []any{d.ID, string(d.Status), d.Attempts, d.RoundAttempts, utc(&d.NextAttemptAt), utc(d.LastAttemptAt),
+			vals[i] = []any{d.ID, string(d.Status), d.Attempts, d.RoundAttempts, utc(&d.NextAttemptAt), utc(d.LastAttemptAt),
 				d.LastStatusCode, d.LastError, utc(d.DeliveredAt), string(patchbay.DeliverySending)}
-			q.sql.WriteString("(")
-			for j, v := range vals {
-				if j > 0 {
-					q.sql.WriteString(", ")
-				}
-				q.sql.WriteString(q.bind(v, types[j]))
-			}
-			q.sql.WriteString(")")
 		}
+		q.values(vals, types)
 		q.sql.WriteString(`) UPDATE deliveries SET status = r.status, attempts = r.attempts, round_attempts = r.round_attempts,
 			next_attempt_at = r.next_attempt_at, last_attempt_at = r.last_attempt_at, last_status_code = r.last_status_code,
 			last_error = r.last_error, delivered_at = r.delivered_at, lease_owner = '', lease_until = NULL, updated_at = ` +

@@ -253,14 +253,103 @@ func (q *query) arg(v any) string {
 // infer the type from; SQLite keeps values as they are, and a CAST would
 // change them).
 func (q *query) bind(v any, pgType string) string {
+	q.args = append(q.args, v)
 	if q.positional {
-		q.args = append(q.args, v)
 		return "?"
 	}
-	if pgType != "" {
-		return q.arg(v) + "::" + pgType
+	return q.numbered(pgType)
+}
+
+// numbered returns the placeholder of the last argument by its number.
+func (q *query) numbered(pgType string) string {
+	n := strconv.Itoa(len(q.args))
+	switch {
+	case q.positional:
+		return "?" + n
+	case pgType != "":
+		return "$" + n + "::" + pgType
 	}
-	return q.arg(v)
+	return "$" + n
+}
+
+// values writes rows as the rows of a VALUES list, "(…), (…)", with column
+// j cast to pgTypes[j] on PostgreSQL when pgTypes is given. A column whose
+// value is the same in every row is bound once and named by number in each
+// row: a batch of deliveries shares its org, status, lease and times, and
+// binding each value is most of what a multi-row statement costs the
+// SQLite driver (see BenchmarkQueue). Which columns are shared is part of
+// the statement's text, so batches of one shape reuse a prepared statement.
+//
+// SQLite numbers a "?" one past the highest number before it, and finds
+// the name of a numbered parameter by a walk of every numbered one (so
+// numbering all of them is quadratic). So the shared values and the first
+// row are numbered, and later rows use "?", which then count on from the
+// first row's last number, as their arguments do.
+func (q *query) values(rows [][]any, pgTypes []string) {
+	typ := func(j int) string {
+		if pgTypes == nil {
+			return ""
+		}
+		return pgTypes[j]
+	}
+	shared := make([]string, len(rows[0])) // a shared column's placeholder
+	if len(rows) > 1 {
+		for j := range shared {
+			if sameInColumn(rows, j) {
+				q.args = append(q.args, rows[0][j])
+				shared[j] = q.numbered(typ(j))
+			}
+		}
+	}
+	for i, row := range rows {
+		if i > 0 {
+			q.sql.WriteString(", ")
+		}
+		q.sql.WriteByte('(')
+		for j, v := range row {
+			if j > 0 {
+				q.sql.WriteString(", ")
+			}
+			switch {
+			case shared[j] != "":
+				q.sql.WriteString(shared[j])
+			case i == 0:
+				q.args = append(q.args, v)
+				q.sql.WriteString(q.numbered(typ(j)))
+			default:
+				q.sql.WriteString(q.bind(v, typ(j)))
+			}
+		}
+		q.sql.WriteByte(')')
+	}
+}
+
+// sameInColumn reports whether column j holds the same value in every row:
+// equal strings, integers or booleans, every value nil, or the same instant
+// in the same location. Other types are never taken for the same.
+func sameInColumn(rows [][]any, j int) bool {
+	first := rows[0][j]
+	for _, row := range rows[1:] {
+		v := row[j]
+		switch a := first.(type) {
+		case nil:
+			if v != nil {
+				return false
+			}
+		case string, int, int64, bool:
+			if v != first {
+				return false
+			}
+		case time.Time:
+			b, ok := v.(time.Time)
+			if !ok || !a.Equal(b) || a.Location() != b.Location() {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // and adds a condition to the WHERE clause.
