@@ -76,3 +76,19 @@ func TestWithSearchPath(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkQueue measures PostgreSQL's share of delivering an event (see
+// storetest.BenchmarkQueue).
+func BenchmarkQueue(b *testing.B) {
+	pgtest.Require(b)
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, pgtest.URL(b), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close() // before pgtest's cleanup drops the schema
+	if _, err := s.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	storetest.BenchmarkQueue(b, s)
+}

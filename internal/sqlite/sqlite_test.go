@@ -65,3 +65,17 @@ func TestRelaxedCommitsRestoreSynchronous(t *testing.T) {
 		t.Errorf("synchronous = %d after relaxed commits, want 2 (FULL)", level)
 	}
 }
+
+// BenchmarkQueue measures SQLite's share of delivering an event (see
+// storetest.BenchmarkQueue).
+func BenchmarkQueue(b *testing.B) {
+	s, err := sqlite.Open(filepath.Join(b.TempDir(), "p.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	storetest.BenchmarkQueue(b, s)
+}
