@@ -73,6 +73,8 @@ type benchDeliveryCmd struct {
 	Duration    time.Duration `default:"15s" help:"Length of the latency phase."`
 	Engines     string        `default:"sqlite,postgres" help:"Engines to measure, comma-separated: sqlite, postgres."`
 	Fanout      int           `default:"1000" help:"Endpoints that one event fans out to."`
+	Publishers  int           `default:"4" help:"Clients publishing batches at once in the throughput phase."`
+	Batch       int           `default:"100" help:"Events per publish request in the throughput phase."`
 	Out         string        `name:"out" placeholder:"FILE" help:"Write every figure as JSON to FILE (--json prints it instead of the tables)."`
 	PostgresURL string        `name:"postgres-url" env:"PATCHBAY_TEST_POSTGRES" default:"postgres://postgres@127.0.0.1:5432/test?sslmode=disable" help:"Postgres server (on 127.0.0.1) to make a fresh schema on."`
 	ServeFlags  []string      `name:"serve-flag" placeholder:"FLAG" help:"A flag for the patchbay serve under test, such as --serve-flag=--debug-addr=127.0.0.1:6060 to profile it; repeatable."`
@@ -86,7 +88,7 @@ func (c *benchDeliveryCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	cfg := loadtest.DeliveryConfig{Exe: exe, Events: c.Events, Rate: c.RateEvents, Duration: c.Duration,
-		Fanout: c.Fanout, PostgresURL: c.PostgresURL, ServeFlags: c.ServeFlags, Log: g.stderr}
+		Fanout: c.Fanout, Publishers: c.Publishers, Batch: c.Batch, PostgresURL: c.PostgresURL, ServeFlags: c.ServeFlags, Log: g.stderr}
 	for e := range strings.SplitSeq(c.Engines, ",") {
 		if e = strings.TrimSpace(e); e != "" {
 			cfg.Engines = append(cfg.Engines, e)
