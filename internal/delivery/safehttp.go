@@ -45,9 +45,12 @@ type Options struct {
 	// forbids them otherwise, e.g. 127.0.0.0/8 for local development and
 	// tests (--allow-networks, PATCHBAY_ALLOW_NETWORKS).
 	AllowNetworks []netip.Prefix
-	// Timeout bounds a whole request, redirects and response body included,
-	// and with it the wait for response headers; zero means DefaultTimeout.
-	// A request's context may shorten it.
+	// Timeout bounds dialling and the wait for response headers; zero
+	// means DefaultTimeout. The whole request, redirects and response body
+	// included, is bounded by its context, which callers set: the client
+	// has no http.Client.Timeout, since that costs a goroutine per request,
+	// and in a busy engine each of those waited to run behind dozens of
+	// others.
 	Timeout time.Duration
 	// MaxRedirects is how many redirects a request follows before it fails
 	// with ErrTooManyRedirects; zero means DefaultMaxRedirects. A negative
@@ -145,7 +148,6 @@ func NewClient(opts Options) *http.Client {
 	maxRedirects := opts.MaxRedirects
 	return &http.Client{
 		Transport: &guardedTransport{rt: tr, dialer: dialer},
-		Timeout:   opts.Timeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if maxRedirects < 0 {
 				return http.ErrUseLastResponse

@@ -297,13 +297,15 @@ func TestNewClient_Transport(t *testing.T) {
 		t.Error("Proxy is set; want nil (no environment proxy)")
 	case tr.MaxIdleConnsPerHost != 64, tr.IdleConnTimeout != 90*time.Second, tr.TLSHandshakeTimeout != 10*time.Second:
 		t.Errorf("pool settings = %d, %v, %v", tr.MaxIdleConnsPerHost, tr.IdleConnTimeout, tr.TLSHandshakeTimeout)
-	case tr.ResponseHeaderTimeout != 7*time.Second, c.Timeout != 7*time.Second:
-		t.Errorf("timeouts = %v, %v; want 7s", tr.ResponseHeaderTimeout, c.Timeout)
+	case tr.ResponseHeaderTimeout != 7*time.Second, gt.dialer.Timeout != 7*time.Second:
+		t.Errorf("timeouts = %v, %v; want 7s", tr.ResponseHeaderTimeout, gt.dialer.Timeout)
+	case c.Timeout != 0:
+		t.Errorf("Client.Timeout = %v; want none (the request's context bounds it)", c.Timeout)
 	case !tr.ForceAttemptHTTP2:
 		t.Error("ForceAttemptHTTP2 = false")
 	}
-	if d := NewClient(Options{}); d.Timeout != DefaultTimeout {
-		t.Errorf("default Timeout = %v, want %v", d.Timeout, DefaultTimeout)
+	if d := NewClient(Options{}).Transport.(*guardedTransport); d.rt.ResponseHeaderTimeout != DefaultTimeout {
+		t.Errorf("default ResponseHeaderTimeout = %v, want %v", d.rt.ResponseHeaderTimeout, DefaultTimeout)
 	}
 }
 
