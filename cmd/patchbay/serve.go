@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -287,6 +289,7 @@ type serveCmd struct {
 }
 
 func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
+	setGCPercent()
 	m := &Main{Globals: g}
 	if err := m.Open(ctx, c.setupFlags); err != nil {
 		m.Close()
@@ -303,6 +306,19 @@ func (c *serveCmd) Run(ctx context.Context, g *Globals) error {
 	<-ctx.Done()
 	m.Logger.Info("shutting down")
 	return m.Close()
+}
+
+// serveGCPercent is the garbage collector's target for patchbay serve,
+// unless GOGC sets one: the heap may grow to three times what is live
+// before a collection, not twice. Under load (make bench) that delivered
+// about 8% more events per second for about 20 MiB more memory; a busy
+// server's live heap is a few tens of MiB.
+const serveGCPercent = 200
+
+func setGCPercent() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
+	}
 }
 
 // ringIDs lists the key ring's key ids, the current one first, for the
