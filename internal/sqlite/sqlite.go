@@ -33,11 +33,19 @@ var migrations embed.FS
 //     has one writer, so writers queue in the pool instead of failing with
 //     SQLITE_BUSY halfway through a transaction;
 //   - a read pool of its own with query_only set;
-//   - synchronous=FULL: an accepted write is on disk before it is answered
-//     (the delivery queue's bookkeeping commits relaxed, see sqlstore);
+//   - an accepted write is on disk before it is answered: a statement
+//     outside a transaction commits with synchronous=FULL; a transaction
+//     commits with NORMAL and then, unless it is the delivery queue's
+//     bookkeeping (see sqlstore's relaxed.go), waits for an fsync of the
+//     log that it shares with concurrent ones (walsync.go);
 //   - prepared statements kept per connection (stmtcache.go);
 //   - a busy timeout for the rare wait on checkpoints or other processes.
 func Open(path string, now func() time.Time) (*sqlstore.Store, error) {
+	return open(path, now, newWALSync(path).Sync)
+}
+
+// open is Open with the function that makes commits durable.
+func open(path string, now func() time.Time, sync func() error) (*sqlstore.Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create database directory: %w", err)
@@ -77,10 +85,12 @@ func Open(path string, now func() time.Time) (*sqlstore.Store, error) {
 			Goose:             goose.DialectSQLite3,
 			IsUniqueViolation: isUniqueViolation,
 			Positional:        true,
-			// Relaxed commits (the queue's bookkeeping) skip the fsync;
-			// synchronous is per connection and fixed during a transaction.
+			// Transactions commit without the fsync, and those that must
+			// wait for the disk call Sync after; synchronous is per
+			// connection and fixed during a transaction.
 			RelaxConn: [2]string{"PRAGMA synchronous = NORMAL", "PRAGMA synchronous = FULL"},
 		},
+		Sync:       sync,
 		Write:      w,
 		Read:       r,
 		Migrations: sub,

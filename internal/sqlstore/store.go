@@ -74,6 +74,11 @@ type Config struct {
 	// OnClose, when set, runs after the handles close (to close a pool
 	// underneath them).
 	OnClose func()
+	// Sync, when set, makes every commit so far durable. With it, every
+	// transaction commits relaxed (see relaxed.go), and one that must
+	// wait for the disk calls Sync after its commit, once the write
+	// connection is free for the next writer.
+	Sync func() error
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.
@@ -136,11 +141,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(patchbay.Store) error) error
 	if s.tx != nil {
 		return fn(s)
 	}
-	tx, err := s.cfg.Write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	return s.run(tx, func(t *Store) error { return fn(t) })
+	return s.transact(ctx, false, func(t *Store) error { return fn(t) })
 }
 
 // run calls fn with a Store whose every call belongs to tx, then commits
