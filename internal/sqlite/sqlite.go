@@ -38,6 +38,8 @@ var migrations embed.FS
 //     commits with NORMAL and then, unless it is the delivery queue's
 //     bookkeeping (see sqlstore's relaxed.go), waits for an fsync of the
 //     log that it shares with concurrent ones (walsync.go);
+//   - transactions that queue for the writer run together, each in a
+//     savepoint of its own (group commit, see sqlstore's group.go);
 //   - prepared statements kept per connection (stmtcache.go);
 //   - a busy timeout for the rare wait on checkpoints or other processes.
 func Open(path string, now func() time.Time) (*sqlstore.Store, error) {
@@ -90,11 +92,12 @@ func open(path string, now func() time.Time, sync func() error) (*sqlstore.Store
 			// connection and fixed during a transaction.
 			RelaxConn: [2]string{"PRAGMA synchronous = NORMAL", "PRAGMA synchronous = FULL"},
 		},
-		Sync:       sync,
-		Write:      w,
-		Read:       r,
-		Migrations: sub,
-		Now:        now,
+		Sync:        sync,
+		GroupCommit: true,
+		Write:       w,
+		Read:        r,
+		Migrations:  sub,
+		Now:         now,
 	}), nil
 }
 

@@ -40,7 +40,13 @@ func (s *Store) inRelaxedTx(ctx context.Context, fn func(*Store) error) error {
 // transact runs fn in a new transaction and commits it. Unless relaxed,
 // the commit is on disk when transact returns.
 func (s *Store) transact(ctx context.Context, relaxed bool, fn func(*Store) error) error {
-	if err := s.commit(ctx, relaxed || s.cfg.Sync != nil, fn); err != nil {
+	var err error
+	if s.grp != nil {
+		err = s.grp.transact(s, ctx, relaxed, fn)
+	} else {
+		err = s.commit(ctx, relaxed || s.cfg.Sync != nil, fn)
+	}
+	if err != nil {
 		return err
 	}
 	if !relaxed && s.cfg.Sync != nil {

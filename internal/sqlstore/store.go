@@ -79,6 +79,9 @@ type Config struct {
 	// wait for the disk calls Sync after its commit, once the write
 	// connection is free for the next writer.
 	Sync func() error
+	// GroupCommit runs transactions that queue for the one writer
+	// together, each in a savepoint (see group.go).
+	GroupCommit bool
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.
@@ -95,6 +98,7 @@ type Store struct {
 	r   querier // reads
 	w   querier // writes
 	tx  *sql.Tx // set inside WithTx
+	grp *group  // with Config.GroupCommit
 }
 
 var _ patchbay.Store = (*Store)(nil)
@@ -108,8 +112,12 @@ func New(cfg Config) *Store {
 	if now == nil {
 		now = patchbay.Now
 	}
-	return &Store{cfg: cfg, now: func() time.Time { return now().UTC().Truncate(time.Microsecond) },
+	s := &Store{cfg: cfg, now: func() time.Time { return now().UTC().Truncate(time.Microsecond) },
 		r: cfg.Read, w: cfg.Write}
+	if cfg.GroupCommit {
+		s.grp = &group{}
+	}
+	return s
 }
 
 // Dialect returns the engine's name, "sqlite" or "postgres".
