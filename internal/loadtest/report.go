@@ -53,7 +53,8 @@ func PrintResult(w io.Writer, r *Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "\n== %s: %d events, %d CPUs ==\n", r.Engine, r.Events, runtime.NumCPU())
 	fmt.Fprintf(tw, "throughput (batch publish → receipt)\t%.0f events/s\t\n", r.ThroughputPerSec)
-	fmt.Fprintf(tw, "raw baseline (plain signed POSTs)\t%.0f requests/s\t\n", r.RawPerSec)
+	fmt.Fprintf(tw, "raw baseline (plain signed POSTs)\t%.0f requests/s\tmean of %.0f before and %.0f after\n",
+		r.RawPerSec, r.RawBeforePerSec, r.RawAfterPerSec)
 	fmt.Fprintf(tw, "ratio\t%.1f%%\ttarget ≥ %.0f%%: %s\n", 100*r.Ratio, 100*r.RatioTarget, met(r.Ratio >= r.RatioTarget))
 	fmt.Fprintf(tw, "API accepted, batches of 100\t%.0f events/s\t\n", r.BatchPublishPerSec)
 	fmt.Fprintf(tw, "single publishes (%d events)\t%.0f accepted/s, %.0f delivered/s\t\n",
