@@ -17,6 +17,8 @@ type Store interface {
 	// WithTx runs fn with a Store whose every call belongs to one
 	// transaction, committed when fn returns nil and rolled back otherwise.
 	// Called on a Store that is already in a transaction, it joins it.
+	// fn may run on another goroutine (SQLite's group commit runs queued
+	// transactions together); a panic in fn is raised again in the caller.
 	WithTx(ctx context.Context, fn func(tx Store) error) error
 
 	// Ping checks that the database answers.
