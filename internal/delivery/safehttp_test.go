@@ -304,8 +304,9 @@ func TestNewClient_Transport(t *testing.T) {
 	case !tr.ForceAttemptHTTP2:
 		t.Error("ForceAttemptHTTP2 = false")
 	}
-	if d := NewClient(Options{}).Transport.(*guardedTransport); d.rt.ResponseHeaderTimeout != DefaultTimeout {
-		t.Errorf("default ResponseHeaderTimeout = %v, want %v", d.rt.ResponseHeaderTimeout, DefaultTimeout)
+	d, ok := NewClient(Options{}).Transport.(*guardedTransport)
+	if !ok || d.rt.ResponseHeaderTimeout != DefaultTimeout {
+		t.Errorf("default transport = %T; want a guardedTransport with ResponseHeaderTimeout %v", d, DefaultTimeout)
 	}
 }
 

@@ -50,7 +50,7 @@ type unit struct {
 }
 
 // transact runs fn in a transaction shared with those queued with it.
-func (g *group) transact(s *Store, ctx context.Context, relaxed bool, fn func(*Store) error) error {
+func (g *group) transact(ctx context.Context, s *Store, relaxed bool, fn func(*Store) error) error {
 	u := &unit{ctx: ctx, fn: fn, relaxed: relaxed, wake: make(chan struct{})}
 	g.mu.Lock()
 	g.queue = append(g.queue, u)

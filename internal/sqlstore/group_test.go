@@ -31,7 +31,11 @@ func TestGroupCommit(t *testing.T) {
 	}
 	s := New(Config{Dialect: Dialect{Name: "sqlite", Positional: true}, Write: db, GroupCommit: true})
 	insert := func(ctx context.Context, tx patchbay.Store, k string) error {
-		_, err := tx.(*Store).w.ExecContext(ctx, `INSERT INTO t (k) VALUES ($1)`, k)
+		t, ok := tx.(*Store)
+		if !ok {
+			return errors.New("not a *Store")
+		}
+		_, err := t.w.ExecContext(ctx, `INSERT INTO t (k) VALUES ($1)`, k)
 		return err
 	}
 
@@ -128,6 +132,7 @@ func TestGroupCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var k string
 		if err := rows.Scan(&k); err != nil {

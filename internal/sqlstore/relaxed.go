@@ -42,7 +42,7 @@ func (s *Store) inRelaxedTx(ctx context.Context, fn func(*Store) error) error {
 func (s *Store) transact(ctx context.Context, relaxed bool, fn func(*Store) error) error {
 	var err error
 	if s.grp != nil {
-		err = s.grp.transact(s, ctx, relaxed, fn)
+		err = s.grp.transact(ctx, s, relaxed, fn)
 	} else {
 		err = s.commit(ctx, relaxed || s.cfg.Sync != nil, fn)
 	}
