@@ -47,7 +47,7 @@ func Open(path string, now func() time.Time) (*sqlstore.Store, error) {
 }
 
 // open is Open with the function that makes commits durable.
-func open(path string, now func() time.Time, sync func() error) (*sqlstore.Store, error) {
+func open(path string, now func() time.Time, syncLog func() error) (*sqlstore.Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create database directory: %w", err)
@@ -92,7 +92,7 @@ func open(path string, now func() time.Time, sync func() error) (*sqlstore.Store
 			// connection and fixed during a transaction.
 			RelaxConn: [2]string{"PRAGMA synchronous = NORMAL", "PRAGMA synchronous = FULL"},
 		},
-		Sync:        sync,
+		Sync:        syncLog,
 		GroupCommit: true,
 		Write:       w,
 		Read:        r,
