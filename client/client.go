@@ -80,6 +80,22 @@ func (o ListOptions) values() url.Values {
 	return v
 }
 
+// setFilled sets each named value that is not empty.
+func setFilled(v url.Values, params map[string]string) {
+	for k, s := range params {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+}
+
+// setTime sets key to t in RFC 3339 (UTC) unless t is zero.
+func setTime(v url.Values, key string, t time.Time) {
+	if !t.IsZero() {
+		v.Set(key, t.UTC().Format(time.RFC3339Nano))
+	}
+}
+
 // Do sends a request with a JSON body (when in is not nil) and decodes a
 // JSON answer into out (when not nil). A non-2xx answer is returned as *Error.
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, in, out any) error {

@@ -17,11 +17,7 @@ type ConnectorsQuery struct {
 // ListConnectors browses the connector library.
 func (c *Client) ListConnectors(ctx context.Context, q ConnectorsQuery) (*List[Connector], error) {
 	v := url.Values{}
-	for k, s := range map[string]string{"family": q.Family, "auth_mode": q.AuthMode, "q": q.Q} {
-		if s != "" {
-			v.Set(k, s)
-		}
-	}
+	setFilled(v, map[string]string{"family": q.Family, "auth_mode": q.AuthMode, "q": q.Q})
 	var out List[Connector]
 	return &out, c.Do(ctx, http.MethodGet, "/v1/connectors", v, nil, &out)
 }
@@ -39,11 +35,7 @@ type ConnectionsQuery struct {
 // ListConnections returns a page of the org's connections.
 func (c *Client) ListConnections(ctx context.Context, q ConnectionsQuery) (*List[Connection], error) {
 	v := q.values()
-	for k, s := range map[string]string{"state": q.State, "connector": q.Connector, "family": q.Family, "q": q.Q} {
-		if s != "" {
-			v.Set(k, s)
-		}
-	}
+	setFilled(v, map[string]string{"state": q.State, "connector": q.Connector, "family": q.Family, "q": q.Q})
 	if q.IncludeDisconnected {
 		v.Set("include_disconnected", strconv.FormatBool(true))
 	}

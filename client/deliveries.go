@@ -66,21 +66,13 @@ type DeliveriesQuery struct {
 // ListDeliveries searches the delivery log.
 func (c *Client) ListDeliveries(ctx context.Context, q DeliveriesQuery) (*List[Delivery], error) {
 	v := q.values()
-	for k, s := range map[string]string{"endpoint_id": q.EndpointID, "connection_id": q.ConnectionID,
-		"event_type": q.EventType, "q": q.Q} {
-		if s != "" {
-			v.Set(k, s)
-		}
-	}
+	setFilled(v, map[string]string{"endpoint_id": q.EndpointID, "connection_id": q.ConnectionID,
+		"event_type": q.EventType, "q": q.Q})
 	for _, st := range q.Status {
 		v.Add("status", st)
 	}
-	if !q.Since.IsZero() {
-		v.Set("since", q.Since.UTC().Format(time.RFC3339Nano))
-	}
-	if !q.Until.IsZero() {
-		v.Set("until", q.Until.UTC().Format(time.RFC3339Nano))
-	}
+	setTime(v, "since", q.Since)
+	setTime(v, "until", q.Until)
 	if q.Oldest {
 		v.Set("sort", "oldest")
 	}

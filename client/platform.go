@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"time"
 )
 
 // ListAPIKeysOptions filters ListAPIKeys.
@@ -90,18 +89,10 @@ func (c *Client) DeleteRole(ctx context.Context, id string) error {
 // ListActivity returns a page of the activity log.
 func (c *Client) ListActivity(ctx context.Context, q ActivityQuery) (*List[Activity], error) {
 	v := ListOptions{Cursor: q.Cursor, Limit: q.Limit}.values()
-	for k, s := range map[string]string{"actor": q.Actor, "action": q.Action,
-		"target_type": q.TargetType, "target_id": q.TargetID} {
-		if s != "" {
-			v.Set(k, s)
-		}
-	}
-	if !q.Since.IsZero() {
-		v.Set("since", q.Since.UTC().Format(time.RFC3339Nano))
-	}
-	if !q.Until.IsZero() {
-		v.Set("until", q.Until.UTC().Format(time.RFC3339Nano))
-	}
+	setFilled(v, map[string]string{"actor": q.Actor, "action": q.Action,
+		"target_type": q.TargetType, "target_id": q.TargetID})
+	setTime(v, "since", q.Since)
+	setTime(v, "until", q.Until)
 	var out List[Activity]
 	return &out, c.Do(ctx, http.MethodGet, "/v1/activity", v, nil, &out)
 }

@@ -26,18 +26,10 @@ type RequestsQuery struct {
 // ListRequests searches the request log of vendor API calls.
 func (c *Client) ListRequests(ctx context.Context, q RequestsQuery) (*List[APIRequest], error) {
 	v := q.values()
-	for k, s := range map[string]string{"connection_id": q.ConnectionID, "source": q.Source, "method": q.Method,
-		"status": q.Status, "q": q.Q} {
-		if s != "" {
-			v.Set(k, s)
-		}
-	}
-	if !q.Since.IsZero() {
-		v.Set("since", q.Since.UTC().Format(time.RFC3339Nano))
-	}
-	if !q.Until.IsZero() {
-		v.Set("until", q.Until.UTC().Format(time.RFC3339Nano))
-	}
+	setFilled(v, map[string]string{"connection_id": q.ConnectionID, "source": q.Source, "method": q.Method,
+		"status": q.Status, "q": q.Q})
+	setTime(v, "since", q.Since)
+	setTime(v, "until", q.Until)
 	if q.Oldest {
 		v.Set("sort", "oldest")
 	}

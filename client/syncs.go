@@ -20,18 +20,10 @@ type SyncsQuery struct {
 
 func (q SyncsQuery) values() url.Values {
 	v := q.ListOptions.values()
-	for k, s := range map[string]string{"connection_id": q.ConnectionID, "status": q.Status,
-		"entity_type": q.EntityType, "direction": q.Direction} {
-		if s != "" {
-			v.Set(k, s)
-		}
-	}
-	if !q.From.IsZero() {
-		v.Set("from", q.From.UTC().Format(time.RFC3339Nano))
-	}
-	if !q.To.IsZero() {
-		v.Set("to", q.To.UTC().Format(time.RFC3339Nano))
-	}
+	setFilled(v, map[string]string{"connection_id": q.ConnectionID, "status": q.Status,
+		"entity_type": q.EntityType, "direction": q.Direction})
+	setTime(v, "from", q.From)
+	setTime(v, "to", q.To)
 	return v
 }
 
