@@ -70,10 +70,19 @@ func (h *Handler) connectorData(rc *reqCtx, c *patchbay.Connector) connectorData
 	return d
 }
 
-func (h *Handler) connectorPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+// pathConnector returns the connector the path's {slug} names, or answers
+// 404 and returns false.
+func (h *Handler) pathConnector(w http.ResponseWriter, r *http.Request, rc *reqCtx) (*patchbay.Connector, bool) {
 	c, ok := h.cfg.Catalog.Get(r.PathValue("slug"))
 	if !ok {
 		h.renderError(w, r, rc, http.StatusNotFound, "Not found", "There is no such connector in the library.")
+	}
+	return c, ok
+}
+
+func (h *Handler) connectorPage(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
+	c, ok := h.pathConnector(w, r, rc)
+	if !ok {
 		return
 	}
 	d := h.connectorData(rc, c)
@@ -94,9 +103,8 @@ type connectedData struct {
 // from the connector's declared fields, client credentials, or a signed
 // token whose secret Patchbay generates and shows once.
 func (h *Handler) connect(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	c, ok := h.cfg.Catalog.Get(r.PathValue("slug"))
+	c, ok := h.pathConnector(w, r, rc)
 	if !ok {
-		h.renderError(w, r, rc, http.StatusNotFound, "Not found", "There is no such connector in the library.")
 		return
 	}
 	fields := map[string]string{}
@@ -128,9 +136,8 @@ func (h *Handler) connect(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 // authorize starts an OAuth connection and sends the browser to the
 // vendor; the callback brings it back to /oauth-return.
 func (h *Handler) authorize(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
-	c, ok := h.cfg.Catalog.Get(r.PathValue("slug"))
+	c, ok := h.pathConnector(w, r, rc)
 	if !ok {
-		h.renderError(w, r, rc, http.StatusNotFound, "Not found", "There is no such connector in the library.")
 		return
 	}
 	a, err := h.cfg.Connections.StartAuthorization(r.Context(), connection.AuthorizeRequest{Connector: c.Slug,
