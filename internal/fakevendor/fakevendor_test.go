@@ -29,7 +29,13 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	v := New(t)
+	// A transport of its own: httptest's Close closes the idle
+	// connections of http.DefaultTransport, which broke a parallel test's
+	// request ("CloseIdleConnections called") when another's vendor closed.
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
 	hc := &http.Client{
+		Transport:     tr,
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
