@@ -107,7 +107,11 @@ func (s *setup) as(orgID, roleID string) context.Context {
 // callback, and returns the callback's state and code (or error).
 func (s *setup) authorize(authURL string) (state, code, vendorErr string) {
 	s.t.Helper()
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// Its own transport: another parallel test's httptest Close would
+	// close http.DefaultTransport's connections under this request.
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	noFollow := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := noFollow.Get(authURL)
 	if err != nil {
 		s.t.Fatal(err)
