@@ -66,6 +66,22 @@ func TestRelaxedCommitsRestoreSynchronous(t *testing.T) {
 	}
 }
 
+// Statement journals stay in memory (see Open).
+func TestTempStoreInMemory(t *testing.T) {
+	s, err := sqlite.Open(filepath.Join(t.TempDir(), "p.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var store int
+	if err := s.DB().QueryRowContext(context.Background(), "PRAGMA temp_store").Scan(&store); err != nil {
+		t.Fatal(err)
+	}
+	if store != 2 {
+		t.Errorf("temp_store = %d, want 2 (MEMORY)", store)
+	}
+}
+
 // BenchmarkQueue measures SQLite's share of delivering an event (see
 // storetest.BenchmarkQueue).
 func BenchmarkQueue(b *testing.B) {
