@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/patchbay/patchbay"
@@ -77,19 +78,34 @@ func (s *Store) ListSettings(ctx context.Context) ([]*patchbay.Settings, error) 
 	return collect(rows, err, func(r *sql.Rows) (*patchbay.Settings, error) { return scanSettings(r) })
 }
 
-// PruneDeliveries implements patchbay.SettingsStore. Attempts go with
-// their delivery (ON DELETE CASCADE).
+// PruneDeliveries implements patchbay.SettingsStore. A delivery's attempts
+// go with it: the tables keep no foreign keys (migration 10).
 func (s *Store) PruneDeliveries(ctx context.Context, orgID string, cutoff time.Time, limit int) (int, error) {
-	var n int64
+	var n int
 	err := s.inTx(ctx, func(t *Store) error {
-		res, err := t.w.ExecContext(ctx, `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries
-			WHERE org_id = $1 AND status IN ('delivered', 'dead_letter') AND created_at < $2 ORDER BY created_at LIMIT $3)`,
-			orgID, utc(&cutoff), limit)
+		rows, err := t.w.QueryContext(ctx, `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries
+			WHERE org_id = $1 AND status IN ('delivered', 'dead_letter') AND created_at < $2 ORDER BY created_at LIMIT $3)
+			RETURNING id`, orgID, utc(&cutoff), limit)
+		ids, err := collect(rows, err, func(r *sql.Rows) (string, error) {
+			var id string
+			return id, r.Scan(&id)
+		})
 		if err != nil {
 			return err
 		}
-		if n, err = res.RowsAffected(); err != nil {
-			return err
+		n = len(ids)
+		for len(ids) > 0 {
+			chunk := ids[:min(len(ids), 500)]
+			ids = ids[len(chunk):]
+			var q query
+			ph := make([]string, len(chunk))
+			for i, id := range chunk {
+				ph[i] = q.arg(id)
+			}
+			if _, err := t.w.ExecContext(ctx, `DELETE FROM attempts WHERE delivery_id IN (`+strings.Join(ph, ", ")+`)`,
+				q.args...); err != nil {
+				return err
+			}
 		}
 		_, err = t.w.ExecContext(ctx, `DELETE FROM events WHERE id IN (SELECT e.id FROM events e
 			WHERE e.org_id = $1 AND e.created_at < $2
@@ -97,7 +113,7 @@ func (s *Store) PruneDeliveries(ctx context.Context, orgID string, cutoff time.T
 			orgID, utc(&cutoff), limit)
 		return err
 	})
-	return int(n), err
+	return n, err
 }
 
 // SummarizeDeliveries implements patchbay.SettingsStore (seed 000's

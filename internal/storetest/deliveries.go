@@ -19,6 +19,7 @@ var deliveryTests = []testCase{
 	{"Pagination", testDeliveryPagination},
 	{"PaginationSameInstant", testDeliveryPaginationSameInstant},
 	{"BadCursor", testDeliveryBadCursor},
+	{"Prune", testDeliveryPrune},
 }
 
 // wantDelivery checks that got has every stored field of want.
@@ -356,6 +357,45 @@ func testDeliveryBadCursor(t *testing.T, e *env) {
 		for _, oldest := range []bool{false, true} {
 			_, _, err := e.s.ListDeliveries(e.ctx, org.ID, patchbay.DeliveryFilter{Oldest: oldest, Page: patchbay.Page{Cursor: c}})
 			wantCode(t, err, patchbay.EINVALID, fmt.Sprintf("ListDeliveries (oldest %v) with cursor %s", oldest, c))
+		}
+	}
+}
+
+// Pruning deletes the org's finished deliveries created before the cutoff,
+// at most limit at a time, and their attempts with them; unfinished, newer
+// and other orgs' deliveries stay, attempts included.
+func testDeliveryPrune(t *testing.T, e *env) {
+	org, other := e.org(t, "Acme"), e.org(t, "Globex")
+	old := e.deliveries(t, 4, org.ID)
+	otherOld := e.deliveries(t, 1, other.ID)
+	c := e.lease(t, "w1", append(old, otherOld...)...)
+	retrying := e.failed(c[3])
+	retrying.Delivery.NextAttemptAt = e.clock.Now().Add(2 * time.Hour) // not due again in this test
+	e.finish(t, "w1", e.succeeded(c[0]), e.succeeded(c[1]), e.outcome(c[2], patchbay.DeliveryDeadLetter, 500),
+		retrying, e.succeeded(c[4]))
+	e.clock.Advance(time.Hour)
+	cutoff := e.clock.Now()
+	recent := e.deliveries(t, 1, org.ID)
+	e.finish(t, "w1", e.succeeded(e.lease(t, "w1", recent...)[0]))
+
+	for _, step := range []struct{ limit, want int }{{2, 2}, {10, 1}, {10, 0}} {
+		n, err := e.s.PruneDeliveries(e.ctx, org.ID, cutoff, step.limit)
+		must(t, err, "PruneDeliveries")
+		if n != step.want {
+			t.Fatalf("PruneDeliveries(limit %d) = %d, want %d", step.limit, n, step.want)
+		}
+	}
+	for _, d := range old[:3] {
+		_, err := e.s.FindDelivery(e.ctx, org.ID, d.ID)
+		wantCode(t, err, patchbay.ENOTFOUND, "FindDelivery of a pruned delivery")
+		if as := e.attempts(t, org.ID, d.ID); len(as) != 0 {
+			t.Errorf("pruned delivery %s left %d attempts", d.ID, len(as))
+		}
+	}
+	for _, d := range []*patchbay.Delivery{old[3], otherOld[0], recent[0]} {
+		e.findDelivery(t, d.OrgID, d.ID)
+		if as := e.attempts(t, d.OrgID, d.ID); len(as) != 1 {
+			t.Errorf("kept delivery %s has %d attempts, want 1", d.ID, len(as))
 		}
 	}
 }
