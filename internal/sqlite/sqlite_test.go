@@ -68,6 +68,7 @@ func TestRelaxedCommitsRestoreSynchronous(t *testing.T) {
 
 // Statement journals stay in memory (see Open).
 func TestTempStoreInMemory(t *testing.T) {
+	t.Parallel()
 	s, err := sqlite.Open(filepath.Join(t.TempDir(), "p.db"), nil)
 	if err != nil {
 		t.Fatal(err)
