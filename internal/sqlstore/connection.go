@@ -105,11 +105,7 @@ func (s *Store) ListConnections(ctx context.Context, orgID string, f patchbay.Co
 		if len(f.Slugs) == 0 {
 			return nil, "", nil
 		}
-		ph := make([]string, len(f.Slugs))
-		for i, slug := range f.Slugs {
-			ph[i] = q.arg(slug)
-		}
-		q.and("connector_slug IN (" + strings.Join(ph, ", ") + ")")
+		q.and("connector_slug IN (" + argList(&q, f.Slugs) + ")")
 	}
 	if f.Query != "" {
 		p := q.arg(likePattern(f.Query))

@@ -65,3 +65,14 @@ func TestValues(t *testing.T) {
 		})
 	}
 }
+
+func TestArgList(t *testing.T) {
+	var q query
+	q.arg("org")
+	if got := argList(&q, []string{"a", "b", "c"}); got != "$2, $3, $4" {
+		t.Errorf("argList after one argument = %q, want %q", got, "$2, $3, $4")
+	}
+	if want := []any{"org", "a", "b", "c"}; !reflect.DeepEqual(q.args, want) {
+		t.Errorf("args = %v, want %v", q.args, want)
+	}
+}

@@ -87,11 +87,7 @@ func (s *Store) FindEvents(ctx context.Context, ids []string) (map[string]*patch
 	for len(ids) > 0 {
 		n := min(len(ids), 200)
 		var q query
-		ph := make([]string, n)
-		for i, id := range ids[:n] {
-			ph[i] = q.arg(id)
-		}
-		rows, err := s.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id IN (`+strings.Join(ph, ", ")+`)`, q.args...)
+		rows, err := s.r.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE id IN (`+argList(&q, ids[:n])+`)`, q.args...)
 		list, err := collect(rows, err, func(r *sql.Rows) (*patchbay.Event, error) { return scanEvent(r) })
 		if err != nil {
 			return nil, err
@@ -201,11 +197,7 @@ func (s *Store) ListDeliveries(ctx context.Context, orgID string, f patchbay.Del
 		q.and("connection_id = " + q.arg(f.ConnectionID))
 	}
 	if len(f.Statuses) > 0 {
-		ph := make([]string, len(f.Statuses))
-		for i, st := range f.Statuses {
-			ph[i] = q.arg(st)
-		}
-		q.and("status IN (" + strings.Join(ph, ", ") + ")")
+		q.and("status IN (" + argList(&q, f.Statuses) + ")")
 	}
 	if prefix, ok := strings.CutSuffix(f.EventType, "*"); ok {
 		q.and("substr(event_type, 1, " + q.arg(len(prefix)) + ") = " + q.arg(prefix))

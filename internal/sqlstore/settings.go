@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/patchbay/patchbay"
@@ -98,11 +97,7 @@ func (s *Store) PruneDeliveries(ctx context.Context, orgID string, cutoff time.T
 			chunk := ids[:min(len(ids), 500)]
 			ids = ids[len(chunk):]
 			var q query
-			ph := make([]string, len(chunk))
-			for i, id := range chunk {
-				ph[i] = q.arg(id)
-			}
-			if _, err := t.w.ExecContext(ctx, `DELETE FROM attempts WHERE delivery_id IN (`+strings.Join(ph, ", ")+`)`,
+			if _, err := t.w.ExecContext(ctx, `DELETE FROM attempts WHERE delivery_id IN (`+argList(&q, chunk)+`)`,
 				q.args...); err != nil {
 				return err
 			}

@@ -256,6 +256,16 @@ func (q *query) arg(v any) string {
 	return "$" + strconv.Itoa(len(q.args))
 }
 
+// argList appends each of vs as an argument of q and returns their
+// placeholders for an IN list: "$1, $2, …".
+func argList[T any](q *query, vs []T) string {
+	ph := make([]string, len(vs))
+	for i, v := range vs {
+		ph[i] = q.arg(v)
+	}
+	return strings.Join(ph, ", ")
+}
+
 // bind appends v and returns its placeholder for statements with many
 // parameters: "?" where the dialect binds those faster, else "$n" cast to
 // pgType when one is given (a VALUES list gives PostgreSQL no column to

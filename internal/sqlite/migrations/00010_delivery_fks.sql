@@ -1,8 +1,8 @@
 -- The delivery tables drop their foreign keys (attempts to deliveries, and
 -- events and deliveries to orgs). Checking them cost a lookup for every row
 -- a publish or a finished attempt writes. Under delivery load (patchbay
--- bench delivery) that was about an eighth of PostgreSQL's CPU, which runs
--- each check as a query of its own, and about 4% of the server's on SQLite.
+-- bench delivery) that was about a seventh of PostgreSQL's CPU, which runs
+-- each check as a query of its own, and at most 4% of the server's on SQLite.
 --
 -- Only the delivery code writes these rows: an event's and a delivery's org
 -- is the caller's own, and an attempt is written in the transaction that
