@@ -70,7 +70,7 @@ type BatchRequest struct {
 type Event struct {
 	ID             string          `json:"id"`
 	Type           string          `json:"type"`
-	Payload        json.RawMessage `json:"payload"`
+	Payload        json.RawMessage `json:"payload,omitempty" doc:"Left out of a publish's answer asked for with with_content=false."`
 	SourceModule   string          `json:"source_module,omitempty"`
 	SourceID       string          `json:"source_id,omitempty"`
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`

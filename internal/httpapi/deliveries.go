@@ -5,6 +5,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
+
 	"github.com/patchbay/patchbay"
 	"github.com/patchbay/patchbay/client"
 	"github.com/patchbay/patchbay/internal/delivery"
@@ -32,8 +34,29 @@ func attemptOut(a *patchbay.Attempt) client.Attempt {
 		LatencyMS: a.Latency.Milliseconds(), Error: a.Error, Response: a.Response, Manual: a.Manual}
 }
 
-func publishedOut(p delivery.Published) client.Published {
-	return client.Published{Event: eventOut(p.Event), Deliveries: p.Deliveries, Duplicate: p.Duplicate}
+func publishedOut(p delivery.Published, withContent bool) client.Published {
+	out := client.Published{Event: eventOut(p.Event), Deliveries: p.Deliveries, Duplicate: p.Duplicate}
+	if !withContent {
+		out.Event.Payload = nil
+	}
+	return out
+}
+
+// WithContentParam is the publish routes' choice of answer: each event's
+// payload echoed back (the default), or left out, which saves a
+// high-volume publisher encoding and decoding what it has just sent.
+type WithContentParam struct {
+	WithContent bool `query:"with_content" doc:"Echo each event's payload in the answer (true, the default); false leaves it out."`
+}
+
+// Resolve makes with_content true when it is absent. (A default tag would
+// not do: huma re-applies defaults to every zero field after decoding the
+// body, which would turn an explicit false back into true.)
+func (p *WithContentParam) Resolve(ctx huma.Context) []error {
+	if ctx.Query("with_content") == "" {
+		p.WithContent = true
+	}
+	return nil
 }
 
 func eventInput(r client.EventRequest) delivery.EventInput {
@@ -42,6 +65,7 @@ func eventInput(r client.EventRequest) delivery.EventInput {
 }
 
 type publishInput struct {
+	WithContentParam
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"200" doc:"Same as idempotency_key in the body."`
 	Body           client.EventRequest
 }
@@ -55,10 +79,11 @@ func (s *Server) publishEvent(ctx context.Context, in *publishInput) (*body[clie
 	if err != nil {
 		return nil, err
 	}
-	return respond(publishedOut(out[0])), nil
+	return respond(publishedOut(out[0], in.WithContent)), nil
 }
 
 type batchInput struct {
+	WithContentParam
 	Body client.BatchRequest
 }
 
@@ -67,7 +92,11 @@ func (s *Server) publishBatch(ctx context.Context, in *batchInput) (*body[client
 	if err != nil {
 		return nil, err
 	}
-	return respond(client.List[client.Published]{Data: mapSlice(out, publishedOut)}), nil
+	data := make([]client.Published, len(out))
+	for i, p := range out {
+		data[i] = publishedOut(p, in.WithContent)
+	}
+	return respond(client.List[client.Published]{Data: data}), nil
 }
 
 func (s *Server) getEvent(ctx context.Context, in *IDParam) (*body[client.Event], error) {
