@@ -3,7 +3,6 @@ package delivery
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -67,6 +66,9 @@ type Engine struct {
 
 	settingsMu sync.Mutex
 	settings   map[string]cachedSettings // by org id
+
+	keysMu  sync.Mutex
+	signing map[string]signingKeys // by endpoint id
 }
 
 // cachedSettings is an org's settings as read at a time.
@@ -98,7 +100,7 @@ func NewEngine(cfg EngineConfig) *Engine {
 	}
 	e := &Engine{cfg: cfg, owner: patchbay.NewID("eng"), wake: make(chan struct{}, 1), limits: map[string]*rate.Limiter{},
 		results: make(chan patchbay.AttemptResult, 4*cfg.Workers), handoff: make(chan *job, 64*cfg.Workers),
-		settings: map[string]cachedSettings{}}
+		settings: map[string]cachedSettings{}, signing: map[string]signingKeys{}}
 	e.free.Store(int64(cap(e.handoff)))
 	return e
 }
@@ -482,128 +484,3 @@ func describe(err error) string {
 	}
 	return "Network error: " + err.Error() + "."
 }
-
-// envelope is the body of a webhook: the event with its metadata, then
-// "data", the payload exactly as published (see webhookBody).
-type envelope struct {
-	ID        string    `json:"id"`
-	Type      string    `json:"type"`
-	Timestamp time.Time `json:"timestamp"`
-	Source    *source   `json:"source,omitempty"`
-}
-
-// webhookBody returns the envelope with the payload spliced in byte for
-// byte: encoding/json would compact a json.RawMessage, and receivers should
-// get what the host platform published.
-func webhookBody(env envelope, payload []byte) ([]byte, error) {
-	head, err := json.Marshal(env)
-	if err != nil {
-		return nil, err
-	}
-	body := make([]byte, 0, len(head)+len(payload)+9)
-	body = append(body, head[:len(head)-1]...)
-	body = append(body, `,"data":`...)
-	body = append(body, payload...)
-	return append(body, '}'), nil
-}
-
-type source struct {
-	Module string `json:"module,omitempty"`
-	ID     string `json:"id,omitempty"`
-}
-
-// sendWebhook signs and posts an event to an endpoint.
-func (e *Engine) sendWebhook(ctx context.Context, j *job) (*http.Response, error) {
-	ep, ev := j.endpoint, j.event
-	env := envelope{ID: ev.ID, Type: ev.Type, Timestamp: ev.CreatedAt.UTC()}
-	if ev.SourceModule != "" || ev.SourceID != "" {
-		env.Source = &source{Module: ev.SourceModule, ID: ev.SourceID}
-	}
-	body, err := webhookBody(env, ev.Payload)
-	if err != nil {
-		return nil, err
-	}
-	secrets, err := e.secrets(ep)
-	if err != nil {
-		return nil, err
-	}
-	h, err := Headers(ev.ID, e.cfg.Now(), body, secrets...)
-	if err != nil {
-		return nil, err
-	}
-	if ep.RateLimit > 0 {
-		if err := e.limiter(ep).Wait(ctx); err != nil {
-			return nil, err
-		}
-	}
-	timeout := ep.Timeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	for k, v := range ep.Headers {
-		req.Header.Set(k, v)
-	}
-	for k, v := range h { // the signature headers win over custom ones
-		req.Header[k] = v
-	}
-	req.Header.Set("User-Agent", "Patchbay-Webhooks")
-	resp, err := e.cfg.Client.Do(req)
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	resp.Body = cancelOnClose{resp.Body, cancel}
-	return resp, nil
-}
-
-type cancelOnClose struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (c cancelOnClose) Close() error {
-	err := c.ReadCloser.Close()
-	c.cancel()
-	return err
-}
-
-// secrets opens the endpoint's signing secrets: the current one, and the
-// previous one while it has not expired.
-func (e *Engine) secrets(ep *patchbay.Endpoint) ([]string, error) {
-	cur, err := e.cfg.Ring.Open(ep.Secret, SecretColumn.AssociatedData(ep.ID))
-	if err != nil {
-		return nil, errors.New("the endpoint's signing secret cannot be decrypted")
-	}
-	out := []string{string(cur)}
-	if ep.PreviousSecret != "" && ep.PreviousSecretExpiresAt != nil && e.cfg.Now().Before(*ep.PreviousSecretExpiresAt) {
-		if prev, err := e.cfg.Ring.Open(ep.PreviousSecret, PreviousSecretColumn.AssociatedData(ep.ID)); err == nil {
-			out = append(out, string(prev))
-		}
-	}
-	return out, nil
-}
-
-// limiter returns the endpoint's token bucket, made anew when its rate
-// changes.
-func (e *Engine) limiter(ep *patchbay.Endpoint) *rate.Limiter {
-	e.limitsMu.Lock()
-	defer e.limitsMu.Unlock()
-	l := e.limits[ep.ID]
-	if l == nil || l.Limit() != rate.Limit(ep.RateLimit) {
-		l = rate.NewLimiter(rate.Limit(ep.RateLimit), max(1, ep.RateLimit))
-		e.limits[ep.ID] = l
-	}
-	return l
-}
-
-// The sealed columns of an endpoint's secrets.
-var (
-	SecretColumn         = patchbay.SealedColumn{Table: "endpoints", Column: "secret", Key: "id"}
-	PreviousSecretColumn = patchbay.SealedColumn{Table: "endpoints", Column: "previous_secret", Key: "id"}
-)

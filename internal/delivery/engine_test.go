@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -202,6 +203,21 @@ func TestDeliverSigned(t *testing.T) {
 		if err := wh.Verify(last.body, last.header); err != nil {
 			t.Fatalf("during rotation a secret does not verify: %v", err)
 		}
+	}
+
+	// Once the grace period is over, the old secret no longer signs.
+	s.clock.Advance(time.Hour + time.Second)
+	s.publish("invoice.sent")
+	s.waitFor("third delivery", func() bool { return len(r.received()) == 3 })
+	last = r.received()[2]
+	if sigs := strings.Fields(last.header.Get("webhook-signature")); len(sigs) != 1 {
+		t.Fatalf("after the grace period, signatures %q", sigs)
+	}
+	// (The test clock is now an hour ahead of the library's.)
+	whOld, _ := standardwebhooks.NewWebhook(sec)
+	whNew, _ := standardwebhooks.NewWebhook(fresh)
+	if whOld.VerifyIgnoringTimestamp(last.body, last.header) == nil || whNew.VerifyIgnoringTimestamp(last.body, last.header) != nil {
+		t.Fatal("after the grace period, the old secret still verifies or the new one does not")
 	}
 }
 

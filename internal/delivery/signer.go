@@ -86,25 +86,36 @@ func sign(key []byte, msgID string, unix int64, body []byte) string {
 // It returns EINVALID if msgID is empty, no secret is given, or a secret is
 // malformed.
 func Headers(msgID string, ts time.Time, body []byte, secrets ...string) (http.Header, error) {
-	if msgID == "" {
-		return nil, patchbay.Errorf(patchbay.EINVALID, "Message ID is required to sign a delivery.")
-	}
-	if len(secrets) == 0 {
-		return nil, patchbay.Errorf(patchbay.EINVALID, "At least one signing secret is required.")
-	}
-	unix := ts.Unix()
-	sigs := make([]string, len(secrets))
+	keys := make([][]byte, len(secrets))
 	for i, s := range secrets {
 		key, err := secretKey(s)
 		if err != nil {
 			return nil, err
 		}
-		sigs[i] = sign(key, msgID, unix, body)
+		keys[i] = key
 	}
-	h := make(http.Header, 4)
-	h.Set(HeaderID, msgID)
-	h.Set(HeaderTimestamp, strconv.FormatInt(unix, 10))
-	h.Set(HeaderSignature, strings.Join(sigs, " "))
-	h.Set("Content-Type", "application/json")
-	return h, nil
+	return headers(msgID, ts, body, keys)
+}
+
+// headers is Headers with the secrets' keys already decoded.
+func headers(msgID string, ts time.Time, body []byte, keys [][]byte) (http.Header, error) {
+	if msgID == "" {
+		return nil, patchbay.Errorf(patchbay.EINVALID, "Message ID is required to sign a delivery.")
+	}
+	if len(keys) == 0 {
+		return nil, patchbay.Errorf(patchbay.EINVALID, "At least one signing secret is required.")
+	}
+	unix := ts.Unix()
+	sig := sign(keys[0], msgID, unix, body)
+	for _, key := range keys[1:] {
+		sig += " " + sign(key, msgID, unix, body)
+	}
+	// Keys in canonical form, set directly: Header.Set would canonicalise
+	// each on every delivery.
+	return http.Header{
+		"Webhook-Id":        {msgID},
+		"Webhook-Timestamp": {strconv.FormatInt(unix, 10)},
+		"Webhook-Signature": {sig},
+		"Content-Type":      {"application/json"},
+	}, nil
 }
