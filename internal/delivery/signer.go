@@ -110,12 +110,18 @@ func headers(msgID string, ts time.Time, body []byte, keys [][]byte) (http.Heade
 	for _, key := range keys[1:] {
 		sig += " " + sign(key, msgID, unix, body)
 	}
-	// Keys in canonical form, set directly: Header.Set would canonicalise
-	// each on every delivery.
 	return http.Header{
-		"Webhook-Id":        {msgID},
-		"Webhook-Timestamp": {strconv.FormatInt(unix, 10)},
-		"Webhook-Signature": {sig},
-		"Content-Type":      {"application/json"},
+		canonicalID:        {msgID},
+		canonicalTimestamp: {strconv.FormatInt(unix, 10)},
+		canonicalSignature: {sig},
+		"Content-Type":     {"application/json"},
 	}, nil
 }
+
+// The header names in canonical form, for setting them directly:
+// Header.Set would canonicalise each on every delivery.
+var (
+	canonicalID        = http.CanonicalHeaderKey(HeaderID)
+	canonicalTimestamp = http.CanonicalHeaderKey(HeaderTimestamp)
+	canonicalSignature = http.CanonicalHeaderKey(HeaderSignature)
+)
