@@ -66,3 +66,42 @@ func TestPublishWithContent(t *testing.T) {
 		t.Fatal("no error code")
 	}
 }
+
+// The batch publish skips huma's schema check (Route.DecodeOnly): its
+// service validates every field, and the strict decoder refuses what the
+// schema would have. Each bad body is a 400 with a readable message.
+func TestPublishBatchRefuses(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	key := f.newOrg("Acme", "admin@acme.test").APIKey
+	tests := []struct {
+		name, body, want string
+	}{
+		{"no events", `{"events": []}`, "Publish 1 to 500 events"},
+		{"null events", `{"events": null}`, "Publish 1 to 500 events"},
+		{"no events field", `{}`, "Publish 1 to 500 events"},
+		{"too many", `{"events": [` + strings.Repeat(`{"type":"a.b","payload":1},`, 500) + `{"type":"a.b","payload":1}]}`, "Publish 1 to 500 events"},
+		{"no payload", `{"events": [{"type": "a.b"}]}`, "payload is required"},
+		{"no type", `{"events": [{"payload": 1}]}`, "not a valid event type"},
+		{"long type", `{"events": [{"type": "` + strings.Repeat("a", 201) + `", "payload": 1}]}`, "not a valid event type"},
+		{"long source id", `{"events": [{"type": "a.b", "payload": 1, "source_id": "` + strings.Repeat("a", 201) + `"}]}`, "too long"},
+		{"unknown field", `{"events": [{"type": "a.b", "payload": 1, "extra": 2}]}`, `unknown field \"extra\"`},
+		{"unknown top-level field", `{"events": [{"type": "a.b", "payload": 1}], "evts": 1}`, `unknown field \"evts\"`},
+		{"wrong type", `{"events": [{"type": "a.b", "payload": 1, "source_id": 5}]}`, "cannot unmarshal number"},
+		{"not an object", `[1, 2]`, "cannot unmarshal array"},
+		{"truncated", `{"events": [`, "unexpected EOF"},
+		{"empty body", ``, "body is required"},
+		{"trailing data", `{"events": [{"type": "a.b", "payload": 1}]} {}`, "after the JSON value"},
+		{"reserved type", `{"events": [{"type": "sync.due", "payload": 1}]}`, "Patchbay's own"},
+	}
+	for _, tt := range tests {
+		w := f.raw("POST", "/v1/events/batch", key, tt.body, http.Header{"Content-Type": {"application/json"}})
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), tt.want) {
+			t.Errorf("%s: status %d, body %s; want 400 with %q", tt.name, w.Code, w.Body, tt.want)
+			continue
+		}
+		if code := errorCode(t, w); code != "invalid" {
+			t.Errorf("%s: code %q", tt.name, code)
+		}
+	}
+}

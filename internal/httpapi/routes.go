@@ -26,6 +26,11 @@ type Route struct {
 	Status int
 	// BodyLimit bounds the request body in bytes; 64 KiB when zero.
 	BodyLimit int64
+	// DecodeOnly skips huma's check of the body against its schema, which
+	// decodes the whole body a second time, into maps: for a route whose
+	// service validates every field itself. The body is still decoded
+	// strictly (strictJSON), so unknown fields and wrong types are refused.
+	DecodeOnly bool
 
 	register func(huma.API, huma.Operation)
 }
@@ -39,15 +44,16 @@ func (rt Route) operation() huma.Operation {
 		limit = 64 << 10
 	}
 	return huma.Operation{
-		OperationID:   rt.ID,
-		Method:        rt.Method,
-		Path:          rt.Path,
-		Summary:       rt.Summary,
-		Tags:          []string{rt.Tag},
-		DefaultStatus: rt.Status,
-		MaxBodyBytes:  limit,
-		Metadata:      map[string]any{needsKey: rt.Needs},
-		Errors:        []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests},
+		OperationID:      rt.ID,
+		Method:           rt.Method,
+		Path:             rt.Path,
+		Summary:          rt.Summary,
+		Tags:             []string{rt.Tag},
+		DefaultStatus:    rt.Status,
+		MaxBodyBytes:     limit,
+		Metadata:         map[string]any{needsKey: rt.Needs},
+		SkipValidateBody: rt.DecodeOnly,
+		Errors:           []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests},
 	}
 }
 
@@ -165,7 +171,8 @@ func (s *Server) routeTable() []Route {
 		{Method: post, Path: "/v1/events", ID: "publish-event", Summary: "Publish an event: stored with its deliveries before the answer", Tag: "Events",
 			Needs: needs(patchbay.CapEventsPublish), Status: http.StatusAccepted, BodyLimit: 512 << 10, register: handle(s.publishEvent)},
 		{Method: post, Path: "/v1/events/batch", ID: "publish-events", Summary: "Publish up to 500 events in one transaction", Tag: "Events",
-			Needs: needs(patchbay.CapEventsPublish), Status: http.StatusAccepted, BodyLimit: 8 << 20, register: handle(s.publishBatch)},
+			Needs: needs(patchbay.CapEventsPublish), Status: http.StatusAccepted, BodyLimit: 8 << 20, DecodeOnly: true,
+			register: handle(s.publishBatch)},
 		{Method: get, Path: "/v1/events/{id}", ID: "get-event", Summary: "Get an event", Tag: "Events",
 			Needs: needs(patchbay.CapDeliveriesRead), register: handle(s.getEvent)},
 

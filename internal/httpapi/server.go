@@ -106,7 +106,7 @@ func NewServer(cfg Config) *Server {
 	hc.DocsPath = ""
 	hc.SchemasPath = ""
 	hc.CreateHooks = nil // no $schema links in bodies
-	hc.Formats = map[string]huma.Format{"application/json": huma.DefaultJSONFormat, "json": huma.DefaultJSONFormat}
+	hc.Formats = map[string]huma.Format{"application/json": strictJSON, "json": strictJSON}
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"apiKey": {Type: "http", Scheme: "bearer", Description: "A Patchbay API key (pb_…)."},
 	}
