@@ -4,12 +4,15 @@
 package delivery
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"hash"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/patchbay/patchbay"
@@ -66,17 +69,31 @@ func Sign(secret, msgID string, ts time.Time, body []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return sign(key, msgID, ts.Unix(), body), nil
+	return newSigner(key).sign(msgID, ts.Unix(), body), nil
 }
 
-func sign(key []byte, msgID string, unix int64, body []byte) string {
-	mac := hmac.New(sha256.New, key)
+// signer signs with one key. It keeps the keyed HMACs it has used for
+// reuse: setting up a keyed HMAC (two hashes of the padded key, and their
+// allocations) cost as much as signing a small body.
+type signer struct {
+	macs sync.Pool // of hash.Hash, keyed
+}
+
+func newSigner(key []byte) *signer {
+	key = bytes.Clone(key)
+	return &signer{macs: sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
+}
+
+func (s *signer) sign(msgID string, unix int64, body []byte) string {
+	mac := s.macs.Get().(hash.Hash)
+	defer s.macs.Put(mac)
+	mac.Reset()
+	var buf [sha256.Size]byte
 	mac.Write([]byte(msgID))
-	mac.Write([]byte{'.'})
-	mac.Write(strconv.AppendInt(nil, unix, 10))
+	mac.Write(strconv.AppendInt(append(buf[:0], '.'), unix, 10))
 	mac.Write([]byte{'.'})
 	mac.Write(body)
-	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(buf[:0]))
 }
 
 // Headers returns the headers of one signed delivery: webhook-id,
@@ -86,29 +103,29 @@ func sign(key []byte, msgID string, unix int64, body []byte) string {
 // It returns EINVALID if msgID is empty, no secret is given, or a secret is
 // malformed.
 func Headers(msgID string, ts time.Time, body []byte, secrets ...string) (http.Header, error) {
-	keys := make([][]byte, len(secrets))
+	signers := make([]*signer, len(secrets))
 	for i, s := range secrets {
 		key, err := secretKey(s)
 		if err != nil {
 			return nil, err
 		}
-		keys[i] = key
+		signers[i] = newSigner(key)
 	}
-	return headers(msgID, ts, body, keys)
+	return headers(msgID, ts, body, signers)
 }
 
-// headers is Headers with the secrets' keys already decoded.
-func headers(msgID string, ts time.Time, body []byte, keys [][]byte) (http.Header, error) {
+// headers is Headers with a signer per secret.
+func headers(msgID string, ts time.Time, body []byte, signers []*signer) (http.Header, error) {
 	if msgID == "" {
 		return nil, patchbay.Errorf(patchbay.EINVALID, "Message ID is required to sign a delivery.")
 	}
-	if len(keys) == 0 {
+	if len(signers) == 0 {
 		return nil, patchbay.Errorf(patchbay.EINVALID, "At least one signing secret is required.")
 	}
 	unix := ts.Unix()
-	sig := sign(keys[0], msgID, unix, body)
-	for _, key := range keys[1:] {
-		sig += " " + sign(key, msgID, unix, body)
+	sig := signers[0].sign(msgID, unix, body)
+	for _, s := range signers[1:] {
+		sig += " " + s.sign(msgID, unix, body)
 	}
 	return http.Header{
 		canonicalID:        {msgID},

@@ -61,11 +61,11 @@ func (e *Engine) sendWebhook(ctx context.Context, j *job) (*http.Response, error
 	if err != nil {
 		return nil, err
 	}
-	keys, err := e.keys(ep)
+	signers, err := e.signers(ep)
 	if err != nil {
 		return nil, err
 	}
-	h, err := headers(ev.ID, e.cfg.Now(), body, keys)
+	h, err := headers(ev.ID, e.cfg.Now(), body, signers)
 	if err != nil {
 		return nil, err
 	}
@@ -111,23 +111,23 @@ func (c cancelOnClose) Close() error {
 	return err
 }
 
-// signingKeys are an endpoint's decoded signing keys, cached with the
-// sealed secrets they were opened from: a rotated secret (or a re-sealed
-// one) no longer matches, and is opened again.
+// signingKeys are an endpoint's signers, cached with the sealed secrets
+// they were opened from: a rotated secret (or a re-sealed one) no longer
+// matches, and is opened again.
 type signingKeys struct {
 	sealed, sealedPrevious string
-	current, previous      []byte // previous is nil when there is none
+	current, previous      *signer // previous is nil when there is none
 }
 
 // maxCachedKeys bounds the key cache; past it, the cache starts afresh
 // (it holds one entry per endpoint delivered to, deleted ones included).
 const maxCachedKeys = 10000
 
-// keys returns the HMAC keys to sign with for ep: the current secret's,
-// and the previous one's while it has not expired. Opening a sealed secret
+// signers returns the signers for ep: the current secret's, and the
+// previous one's while it has not expired. Opening a sealed secret
 // (AES-GCM) and decoding it on every attempt cost about 2% of the
-// server's CPU under load, so the keys are cached per endpoint.
-func (e *Engine) keys(ep *patchbay.Endpoint) ([][]byte, error) {
+// server's CPU under load, so the signers are cached per endpoint.
+func (e *Engine) signers(ep *patchbay.Endpoint) ([]*signer, error) {
 	e.keysMu.Lock()
 	k, ok := e.signing[ep.ID]
 	e.keysMu.Unlock()
@@ -143,7 +143,7 @@ func (e *Engine) keys(ep *patchbay.Endpoint) ([][]byte, error) {
 		e.signing[ep.ID] = k
 		e.keysMu.Unlock()
 	}
-	out := [][]byte{k.current}
+	out := []*signer{k.current}
 	if k.previous != nil && ep.PreviousSecretExpiresAt != nil && e.cfg.Now().Before(*ep.PreviousSecretExpiresAt) {
 		out = append(out, k.previous)
 	}
@@ -158,12 +158,16 @@ func (e *Engine) openKeys(ep *patchbay.Endpoint) (signingKeys, error) {
 	if err != nil {
 		return k, errors.New("the endpoint's signing secret cannot be decrypted")
 	}
-	if k.current, err = secretKey(string(cur)); err != nil {
+	key, err := secretKey(string(cur))
+	if err != nil {
 		return k, err
 	}
+	k.current = newSigner(key)
 	if ep.PreviousSecret != "" {
 		if prev, err := e.cfg.Ring.Open(ep.PreviousSecret, PreviousSecretColumn.AssociatedData(ep.ID)); err == nil {
-			k.previous, _ = secretKey(string(prev))
+			if key, err := secretKey(string(prev)); err == nil {
+				k.previous = newSigner(key)
+			}
 		}
 	}
 	return k, nil

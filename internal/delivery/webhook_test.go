@@ -2,6 +2,8 @@ package delivery
 
 import (
 	"encoding/json"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,4 +32,29 @@ func TestWebhookBody(t *testing.T) {
 			t.Errorf("body\n%s\nwant\n%s", body, wantBody)
 		}
 	}
+}
+
+// A signer reused from many goroutines signs as Sign does.
+func TestSignerReuse(t *testing.T) {
+	t.Parallel()
+	secret := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	key, err := secretKey(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSigner(key)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 100 {
+				id, body := "msg_"+strconv.Itoa(g), []byte(`{"n":`+strconv.Itoa(i)+`}`)
+				want, _ := Sign(secret, id, time.Unix(int64(1700000000+i), 0), body)
+				if got := s.sign(id, int64(1700000000+i), body); got != want {
+					t.Errorf("signer %q, Sign %q", got, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
