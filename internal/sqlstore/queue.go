@@ -367,29 +367,34 @@ func (s *Store) finishDeliveries(ctx context.Context, owner string, results []pa
 	results = unique
 	stored := make(map[*patchbay.Delivery]bool, len(results))
 	now := s.now()
-	types := []string{"text", "text", "integer", "integer", "timestamptz", "timestamptz", "integer", "text", "timestamptz", "text"}
+	types := []string{"text", "text", "integer", "integer", "timestamptz", "timestamptz", "integer", "text", "timestamptz", "text",
+		"integer"}
 	for len(results) > 0 {
 		n := min(len(results), 100)
 		q := query{positional: s.cfg.Dialect.Positional}
-		// was is the status the worker saw, compared row by row: a
-		// constant status = 'sending' let PostgreSQL drive the update from
-		// the partial index of sending rows, which it took for a few dozen
-		// on a table not yet analyzed, and compare each of thousands with
-		// every row here (150 ms for 100 rows instead of under 5).
+		// was and was_attempts are the status and the attempt count the
+		// worker saw: an outcome is stored only if the delivery is still as
+		// it was claimed, so a late outcome never overwrites a newer one
+		// and an attempt number is used once (the attempts table's key).
+		// The status is compared row by row: a constant status = 'sending'
+		// let PostgreSQL drive the update from the partial index of sending
+		// rows, which it took for a few dozen on a table not yet analyzed,
+		// and compare each of thousands with every row here (150 ms for 100
+		// rows instead of under 5).
 		q.sql.WriteString(`WITH r (id, status, attempts, round_attempts, next_attempt_at, last_attempt_at, last_status_code,
-			last_error, delivered_at, was) AS (VALUES `)
+			last_error, delivered_at, was, was_attempts) AS (VALUES `)
 		vals := make([][]any, n)
 		for i, res := range results[:n] {
 			d := res.Delivery
 			vals[i] = []any{d.ID, string(d.Status), d.Attempts, d.RoundAttempts, utc(&d.NextAttemptAt), utc(d.LastAttemptAt),
-				d.LastStatusCode, d.LastError, utc(d.DeliveredAt), string(patchbay.DeliverySending)}
+				d.LastStatusCode, d.LastError, utc(d.DeliveredAt), string(patchbay.DeliverySending), claimedAttempts(res)}
 		}
 		q.values(vals, types)
 		q.sql.WriteString(`) UPDATE deliveries SET status = r.status, attempts = r.attempts, round_attempts = r.round_attempts,
 			next_attempt_at = r.next_attempt_at, last_attempt_at = r.last_attempt_at, last_status_code = r.last_status_code,
 			last_error = r.last_error, delivered_at = r.delivered_at, lease_owner = '', lease_until = NULL, updated_at = ` +
 			q.bind(now, "timestamptz") + ` FROM r WHERE deliveries.id = r.id AND deliveries.lease_owner = ` + q.bind(owner, "text") +
-			` AND deliveries.status = r.was RETURNING deliveries.id`)
+			` AND deliveries.status = r.was AND deliveries.attempts = r.was_attempts RETURNING deliveries.id`)
 		rows, err := s.w.QueryContext(ctx, q.sql.String(), q.args...)
 		ids, err := collect(rows, err, func(r *sql.Rows) (string, error) {
 			var id string
@@ -404,6 +409,15 @@ func (s *Store) finishDeliveries(ctx context.Context, owner string, results []pa
 		results = results[n:]
 	}
 	return stored, nil
+}
+
+// claimedAttempts is the number of attempts a delivery had when the worker
+// that reports res claimed it.
+func claimedAttempts(res patchbay.AttemptResult) int {
+	if res.Attempt != nil {
+		return res.Attempt.Number - 1
+	}
+	return res.Delivery.Attempts // held: no attempt was made
 }
 
 // NotifyDeliveries implements patchbay.DeliveryStore.

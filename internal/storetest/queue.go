@@ -19,6 +19,7 @@ var queueTests = []testCase{
 	{"CreateLeased", testCreateLeased},
 	{"Finish", testFinish},
 	{"FinishStaleLease", testFinishStaleLease},
+	{"FinishOvertaken", testFinishOvertaken},
 	{"FinishHeld", testFinishHeld},
 	{"FinishFailureCount", testFinishFailureCount},
 	{"FinishTrip", testFinishTrip},
@@ -475,6 +476,41 @@ func testFinishStaleLease(t *testing.T, e *env) {
 		t.Errorf("attempts after the owner's result: %+v, want one numbered 1", as)
 	}
 	e.wantFailures(t, "after the owner's failure", ep, 1)
+}
+
+// testFinishOvertaken: an engine's worker stalls past its lease, the same
+// engine claims the delivery again and attempts it, and the delivery is
+// claimed once more for a retry; the stalled worker's result, which counts
+// as the first attempt, arrives last and must change nothing.
+func testFinishOvertaken(t *testing.T, e *env) {
+	org := e.org(t, "Acme")
+	ep := e.endpoint(t, org.ID, "https://a.example/", []string{"*"})
+	d := e.delivery(t, org.ID, toEndpoint(ep.ID))
+	stalled := e.lease(t, "w1", d)[0]
+
+	e.clock.Advance(2 * time.Minute)
+	again := e.lease(t, "w1", d)[0]
+	e.finish(t, "w1", e.failed(again))
+	e.clock.Advance(2 * time.Minute)
+	retry := e.lease(t, "w1", d)[0]
+	if retry.Attempts != 1 {
+		t.Fatalf("the retry's claim has %d attempts, want 1", retry.Attempts)
+	}
+
+	e.finish(t, "w1", e.succeeded(stalled))
+	wantDelivery(t, "delivery after the stalled result", e.findDelivery(t, org.ID, d.ID), retry)
+	if as := e.attempts(t, org.ID, d.ID); len(as) != 1 || as[0].StatusCode != 500 {
+		t.Errorf("attempts after the stalled result: %+v, want the one failure", as)
+	}
+
+	e.finish(t, "w1", e.succeeded(retry))
+	as := e.attempts(t, org.ID, d.ID)
+	if len(as) != 2 || as[0].Number != 1 || as[1].Number != 2 || as[1].StatusCode != 200 {
+		t.Errorf("attempts after the retry: %+v, want 1 (failed) and 2 (delivered)", as)
+	}
+	if got := e.findDelivery(t, org.ID, d.ID); got.Status != patchbay.DeliveryDelivered || got.Attempts != 2 {
+		t.Errorf("delivery after the retry: %s with %d attempts, want delivered with 2", got.Status, got.Attempts)
+	}
 }
 
 func testFinishHeld(t *testing.T, e *env) {
