@@ -45,6 +45,9 @@ var migrations embed.FS
 //     to a statement journal, which SQLite otherwise spills to a temporary
 //     file past 64 KiB; those writes were a twentieth of the server's CPU
 //     under delivery load (patchbay bench delivery, profiled);
+//   - times stored as integers, microseconds since 1970 UTC
+//     (_time_integer_format=unix_micro, read back by _inttotime): 8 bytes
+//     instead of 32 of text in every row and index key (migration 14);
 //   - prepared statements kept per connection (stmtcache.go);
 //   - a busy timeout for the rare wait on checkpoints or other processes.
 func Open(path string, now func() time.Time) (*sqlstore.Store, error) {
@@ -60,7 +63,7 @@ func open(path string, now func() time.Time, syncLog func() error) (*sqlstore.St
 	}
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_time_format=sqlite"
+		"&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_time_integer_format=unix_micro&_inttotime=1"
 	w, err := openCaching(base + "&_txlock=immediate")
 	if err != nil {
 		return nil, err

@@ -462,7 +462,9 @@ func utc(t *time.Time) any {
 }
 
 // anyTime scans a time that an aggregate (MAX, COALESCE) returns: SQLite
-// loses the column's type there and hands back its text.
+// loses the column's type there and hands back what is stored, an integer
+// of microseconds since 1970 (SQLite's migration 14), or the text that
+// older databases held.
 type anyTime struct{ t *time.Time }
 
 // Scan implements sql.Scanner.
@@ -472,6 +474,8 @@ func (a anyTime) Scan(v any) error {
 		*a.t = time.Time{}
 	case time.Time:
 		*a.t = x.UTC()
+	case int64:
+		*a.t = time.UnixMicro(x).UTC()
 	case string:
 		return a.parse(x)
 	case []byte:
