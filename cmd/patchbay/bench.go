@@ -68,7 +68,8 @@ func (c *benchReceiverCmd) Run(ctx context.Context, g *Globals) error {
 }
 
 type benchDeliveryCmd struct {
-	Events      int           `default:"20000" help:"Events for the throughput phase (and POSTs for the raw baseline)."`
+	Events      int           `default:"20000" help:"Events for each throughput phase (and POSTs for each raw baseline)."`
+	Rounds      int           `default:"3" help:"Throughput phases, alternating with raw baselines; the round with the median ratio is reported."`
 	RateEvents  float64       `name:"rate-events" default:"20" help:"Events per second in the latency phase."`
 	Duration    time.Duration `default:"15s" help:"Length of the latency phase."`
 	Engines     string        `default:"sqlite,postgres" help:"Engines to measure, comma-separated: sqlite, postgres."`
@@ -87,7 +88,7 @@ func (c *benchDeliveryCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
-	cfg := loadtest.DeliveryConfig{Exe: exe, Events: c.Events, Rate: c.RateEvents, Duration: c.Duration,
+	cfg := loadtest.DeliveryConfig{Exe: exe, Events: c.Events, Rounds: c.Rounds, Rate: c.RateEvents, Duration: c.Duration,
 		Fanout: c.Fanout, Publishers: c.Publishers, Batch: c.Batch, PostgresURL: c.PostgresURL, ServeFlags: c.ServeFlags, Log: g.stderr}
 	for e := range strings.SplitSeq(c.Engines, ",") {
 		if e = strings.TrimSpace(e); e != "" {

@@ -319,3 +319,39 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
 }
+
+// The delivery benchmark runs end to end at a small size: every round is
+// reported against its baselines, every delivery arrives signed.
+func TestBenchDeliverySmall(t *testing.T) {
+	t.Parallel()
+	e := env{t: t, dataDir: t.TempDir()}
+	out, stderr, code := e.run("bench", "delivery", "--engines", "sqlite", "--events", "300", "--rounds", "2",
+		"--duration", "1s", "--fanout", "3", "--json")
+	if code != 0 {
+		t.Fatalf("bench delivery exited %d: %s", code, stderr)
+	}
+	var report struct {
+		Results []struct {
+			Ratio   float64 `json:"ratio"`
+			Missing int     `json:"missing"`
+			Invalid int     `json:"invalid"`
+			Rounds  []struct {
+				Ratio float64 `json:"ratio"`
+			} `json:"rounds"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(out), &report); err != nil {
+		t.Fatalf("bench delivery --json printed %q: %v", out, err)
+	}
+	if len(report.Results) != 1 {
+		t.Fatalf("%d results, want 1 (sqlite)", len(report.Results))
+	}
+	r := report.Results[0]
+	if r.Missing != 0 || r.Invalid != 0 || r.Ratio <= 0 || len(r.Rounds) != 2 {
+		t.Errorf("result: ratio %v, %d missing, %d invalid, %d rounds; want a ratio, none missing or invalid, 2 rounds",
+			r.Ratio, r.Missing, r.Invalid, len(r.Rounds))
+	}
+	if r.Ratio != r.Rounds[0].Ratio && r.Ratio != r.Rounds[1].Ratio {
+		t.Errorf("reported ratio %v is neither round's (%v, %v)", r.Ratio, r.Rounds[0].Ratio, r.Rounds[1].Ratio)
+	}
+}

@@ -1,12 +1,14 @@
 package loadtest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/patchbay/patchbay/client"
@@ -17,7 +19,8 @@ import (
 type DeliveryConfig struct {
 	Exe          string        // the patchbay executable (required)
 	Engines      []string      // "sqlite" and/or "postgres"
-	Events       int           // events of the throughput phase; 20000
+	Events       int           // events of each throughput phase; 20000
+	Rounds       int           // throughput phases, each between two baselines; 3
 	Rate         float64       // events per second of the latency phase; 20
 	Duration     time.Duration // length of the latency phase; 15s
 	Fanout       int           // endpoints of the fan-out phase; 1000
@@ -37,6 +40,7 @@ func (c *DeliveryConfig) defaults() {
 		}
 	}
 	set(&c.Events, 20000)
+	set(&c.Rounds, 3)
 	set(&c.Fanout, 1000)
 	set(&c.Concurrency, 64)
 	set(&c.Publishers, 4)
@@ -66,7 +70,8 @@ var (
 	P99TargetMS  = 25.0
 )
 
-// Result is one engine's figures.
+// Result is one engine's figures. The throughput and baseline figures are
+// those of the round with the median ratio (see Round).
 type Result struct {
 	Engine                string   `json:"engine"`
 	Events                int      `json:"events"`
@@ -78,6 +83,7 @@ type Result struct {
 	Ratio                 float64  `json:"ratio"`              // ThroughputPerSec / RawPerSec
 	RatioTarget           float64  `json:"ratio_target"`
 	BatchPublishPerSec    float64  `json:"batch_publish_per_sec"` // events the API accepted per second
+	Rounds                []Round  `json:"rounds"`
 	SingleEvents          int      `json:"single_events"`
 	SinglePublishPerSec   float64  `json:"single_publish_per_sec"`
 	SingleDeliveredPerSec float64  `json:"single_delivered_per_sec"`
@@ -92,6 +98,26 @@ type Result struct {
 	Missing               int      `json:"missing"`
 	Duplicates            int64    `json:"duplicates"`
 	Errors                []string `json:"errors,omitempty"`
+}
+
+// Round is one throughput phase with the raw baselines measured right
+// before and right after it. The baselines alternate with the phases (raw,
+// Patchbay, raw, Patchbay, …, raw), so each baseline but the first and
+// last serves two rounds.
+type Round struct {
+	RawBeforePerSec    float64 `json:"raw_baseline_before_per_sec"`
+	RawAfterPerSec     float64 `json:"raw_baseline_after_per_sec"`
+	ThroughputPerSec   float64 `json:"throughput_per_sec"`
+	BatchPublishPerSec float64 `json:"batch_publish_per_sec"`
+	Ratio              float64 `json:"ratio"` // against the mean of the two baselines
+}
+
+// medianRound returns the round with the median ratio (the lower middle
+// one of an even number).
+func medianRound(rounds []Round) Round {
+	sorted := slices.Clone(rounds)
+	slices.SortFunc(sorted, func(a, b Round) int { return cmp.Compare(a.Ratio, b.Ratio) })
+	return sorted[(len(sorted)-1)/2]
 }
 
 // Failed reports whether a delivery was missing or unverified, or the
@@ -196,7 +222,7 @@ func runEngine(ctx context.Context, cfg DeliveryConfig, engine string) (*Result,
 	}
 	b.secret = ep.Secret
 
-	for _, step := range []func(context.Context) error{b.rawBefore, b.throughput, b.rawAfter, b.singles, b.latency, b.fanout} {
+	for _, step := range []func(context.Context) error{b.rounds, b.singles, b.latency, b.fanout} {
 		if err := step(ctx); err != nil {
 			return nil, err
 		}
@@ -243,29 +269,44 @@ func (b *bench) unique(ctx context.Context) (int64, error) {
 	return s.Unique, nil
 }
 
-// rawBefore and rawAfter measure the baseline, plain signed POSTs to the
-// same receiver, right before and right after the throughput phase; the
-// ratio is against their mean, since a shared machine's speed drifts
-// within a run.
-func (b *bench) rawBefore(ctx context.Context) error {
-	perSec, err := b.raw(ctx, "raw_", "before")
-	b.res.RawBeforePerSec = perSec
-	return err
-}
-
-func (b *bench) rawAfter(ctx context.Context) error {
-	// Patchbay records the last attempts for a moment after their
-	// receipts; that work must not slow the baseline down.
-	time.Sleep(2 * time.Second)
-	perSec, err := b.raw(ctx, "rawafter_", "after")
-	b.res.RawAfterPerSec = perSec
-	b.res.RawPerSec = (b.res.RawBeforePerSec + b.res.RawAfterPerSec) / 2
-	if b.res.RawPerSec > 0 {
-		b.res.Ratio = b.res.ThroughputPerSec / b.res.RawPerSec
+// rounds measures throughput against the raw baseline, plain signed POSTs
+// to the same receiver, in Rounds throughput phases that alternate with
+// baselines. A shared machine's speed drifts within a run, so each phase is
+// compared with the mean of the baselines right before and right after it,
+// and the result is the round with the median ratio: one slow moment moves
+// one round, not the figure.
+func (b *bench) rounds(ctx context.Context) error {
+	before, err := b.raw(ctx, "raw0_", "before round 1")
+	if err != nil {
+		return err
 	}
-	b.logf("throughput: %.1f%% of the baseline (mean of %.0f before and %.0f after)",
-		100*b.res.Ratio, b.res.RawBeforePerSec, b.res.RawAfterPerSec)
-	return err
+	for i := range b.cfg.Rounds {
+		delivered, accepted, err := b.throughput(ctx, i+1)
+		if err != nil {
+			return err
+		}
+		// Patchbay records the last attempts for a moment after their
+		// receipts; that work must not slow the baseline down.
+		time.Sleep(2 * time.Second)
+		after, err := b.raw(ctx, fmt.Sprintf("raw%d_", i+1), fmt.Sprintf("after round %d", i+1))
+		if err != nil {
+			return err
+		}
+		r := Round{RawBeforePerSec: before, RawAfterPerSec: after, ThroughputPerSec: delivered, BatchPublishPerSec: accepted}
+		if mean := (before + after) / 2; mean > 0 {
+			r.Ratio = delivered / mean
+		}
+		b.res.Rounds = append(b.res.Rounds, r)
+		b.logf("round %d: %.1f%% of the baseline (mean of %.0f before and %.0f after)",
+			i+1, 100*r.Ratio, before, after)
+		before = after
+	}
+	m := medianRound(b.res.Rounds)
+	b.res.RawBeforePerSec, b.res.RawAfterPerSec = m.RawBeforePerSec, m.RawAfterPerSec
+	b.res.RawPerSec = (m.RawBeforePerSec + m.RawAfterPerSec) / 2
+	b.res.ThroughputPerSec, b.res.BatchPublishPerSec, b.res.Ratio = m.ThroughputPerSec, m.BatchPublishPerSec, m.Ratio
+	b.logf("throughput: %.1f%% of the baseline (the median of %d rounds)", 100*b.res.Ratio, len(b.res.Rounds))
+	return nil
 }
 
 // raw posts Events signed webhooks with ids prefix + index and returns
@@ -307,28 +348,29 @@ func (b *bench) check(phase string, p *published, missing int) {
 	}
 }
 
-// throughput publishes Events in batches as fast as the API takes them and
-// times first publish → last receipt.
-func (b *bench) throughput(ctx context.Context) error {
+// throughput publishes Events in batches as fast as the API takes them,
+// times first publish → last receipt, and returns delivered and accepted
+// events per second.
+func (b *bench) throughput(ctx context.Context, round int) (delivered, accepted float64, err error) {
 	n := b.cfg.Events
-	b.logf("throughput: %d events in batches of %d from %d publishers", n, b.cfg.Batch, b.cfg.Publishers)
+	b.logf("round %d: %d events in batches of %d from %d publishers", round, n, b.cfg.Batch, b.cfg.Publishers)
 	base, err := b.unique(ctx)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	p := publishBatches(ctx, b.api, "bench.event", n, b.cfg.Batch, b.cfg.Publishers, b.cfg.PayloadBytes)
-	b.res.BatchPublishPerSec = float64(len(p.ids)) / p.end.Sub(p.begin).Seconds()
+	accepted = float64(len(p.ids)) / p.end.Sub(p.begin).Seconds()
 	receipts, err := b.waitUnique(ctx, base, len(p.ids), 60*time.Second+time.Duration(n)*2*time.Millisecond)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	missing, last, _ := arrivals(p, receipts, "")
-	b.check("throughput", p, missing)
+	b.check(fmt.Sprintf("round %d", round), p, missing)
 	if len(p.ids) > 0 && last.After(p.begin) {
-		b.res.ThroughputPerSec = float64(len(p.ids)-missing) / last.Sub(p.begin).Seconds()
+		delivered = float64(len(p.ids)-missing) / last.Sub(p.begin).Seconds()
 	}
-	b.logf("throughput: %.0f delivered events/s (API accepted %.0f events/s)", b.res.ThroughputPerSec, b.res.BatchPublishPerSec)
-	return nil
+	b.logf("round %d: %.0f delivered events/s (API accepted %.0f events/s)", round, delivered, accepted)
+	return delivered, accepted, nil
 }
 
 // singles publishes a tenth of Events (at least 500) one request each.

@@ -13,6 +13,30 @@ import (
 	"github.com/patchbay/patchbay/internal/delivery"
 )
 
+func TestMedianRound(t *testing.T) {
+	t.Parallel()
+	r := func(ratio float64) Round { return Round{Ratio: ratio, ThroughputPerSec: 1000 * ratio} }
+	for _, tt := range []struct {
+		name   string
+		rounds []Round
+		want   float64
+	}{
+		{"one", []Round{r(0.4)}, 0.4},
+		{"three, unsorted", []Round{r(0.6), r(0.3), r(0.5)}, 0.5},
+		{"two: the lower", []Round{r(0.7), r(0.5)}, 0.5},
+		{"five with an outlier", []Round{r(0.52), r(0.1), r(0.55), r(0.51), r(0.9)}, 0.52},
+	} {
+		in := slices.Clone(tt.rounds)
+		got := medianRound(tt.rounds)
+		if got.Ratio != tt.want || got.ThroughputPerSec != 1000*tt.want {
+			t.Errorf("%s: medianRound = %+v, want the round with ratio %v", tt.name, got, tt.want)
+		}
+		if !slices.Equal(in, tt.rounds) {
+			t.Errorf("%s: medianRound reordered its input", tt.name)
+		}
+	}
+}
+
 func TestPercentile(t *testing.T) {
 	t.Parallel()
 	hundred := make([]float64, 100)
