@@ -68,6 +68,9 @@ func TestMigrateAttemptsKey(t *testing.T) {
 			}
 			out[id] = n
 		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
 		return out
 	}
 	want := map[string]int{"att_a": 1, "att_b": 2, "att_c": 3, "att_d": 1, "att_e": 3}
