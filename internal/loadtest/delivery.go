@@ -404,7 +404,6 @@ func (b *bench) singles(ctx context.Context) error {
 // latency publishes at a fixed moderate rate and measures, per event, the
 // receiver's first receipt minus the start of its publish request.
 func (b *bench) latency(ctx context.Context) error {
-	time.Sleep(2 * time.Second) // let the server settle after its set-up
 	b.logf("latency: %.0f events/s for %s", b.cfg.Rate, b.cfg.Duration)
 	base, err := b.unique(ctx)
 	if err != nil {

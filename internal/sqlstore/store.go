@@ -463,8 +463,7 @@ func utc(t *time.Time) any {
 
 // anyTime scans a time that an aggregate (MAX, COALESCE) returns: SQLite
 // loses the column's type there and hands back what is stored, an integer
-// of microseconds since 1970 (SQLite's migration 14), or the text that
-// older databases held.
+// of microseconds since 1970 (SQLite's migration 14).
 type anyTime struct{ t *time.Time }
 
 // Scan implements sql.Scanner.
@@ -476,28 +475,15 @@ func (a anyTime) Scan(v any) error {
 		*a.t = x.UTC()
 	case int64:
 		*a.t = time.UnixMicro(x).UTC()
-	case string:
-		return a.parse(x)
-	case []byte:
-		return a.parse(string(x))
 	default:
 		return fmt.Errorf("cannot scan %T as a time", v)
 	}
 	return nil
 }
 
-func (a anyTime) parse(s string) error {
-	t, err := time.Parse("2006-01-02 15:04:05.999999999-07:00", s)
-	if err != nil {
-		return err
-	}
-	*a.t = t.UTC()
-	return nil
-}
-
 // timePtr converts a scanned nullable time to UTC. Scanned times that cannot
 // be null get .UTC() where they are scanned: pgx returns times in the local
-// zone, and SQLite in a zone parsed from the stored text.
+// zone.
 func timePtr(t sql.NullTime) *time.Time {
 	if !t.Valid {
 		return nil
